@@ -1,0 +1,44 @@
+# playclips — every entry point a user or CI needs. `make help` lists them.
+# Two commands set up a fresh machine: `make demo` and `make test`.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.installed-$(shell cat job/requirements.lock job/pyproject.toml 2>/dev/null | sha1sum | cut -c1-12)
+ENV ?= local
+GAMES ?=
+OUT ?= out
+
+# Targets that `make test` needs besides the virtualenv; mk/*.mk files append to it.
+TEST_PREREQS :=
+
+.PHONY: help venv demo test lint fmt
+help: ## List the targets.
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+venv: $(VENV_STAMP) ## Create .venv with the pinned dependencies and playclips installed.
+
+$(VENV_STAMP): job/requirements.lock job/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r job/requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e job
+	@rm -f $(VENV)/.installed-* && touch $@
+
+include $(wildcard mk/*.mk)
+
+demo: $(VENV_STAMP) ## Make a sample game and clip it locally into ./demo-out.
+	$(BIN)/playclips demo --out demo-out
+
+test: $(VENV_STAMP) $(TEST_PREREQS) ## Run the whole suite (lint included).
+	$(BIN)/ruff check job tests bench
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+lint: $(VENV_STAMP) ## ruff check and format check.
+	$(BIN)/ruff check job tests bench
+	$(BIN)/ruff format --check job tests bench
+
+fmt: $(VENV_STAMP) ## Format the Python code.
+	$(BIN)/ruff format job tests bench
+	$(BIN)/ruff check --fix job tests bench
