@@ -1,0 +1,160 @@
+"""Every setting in one place: its flag, its environment variable, its default, its meaning.
+
+The CLI builds its options from SETTINGS, Terraform sets the same variables on the Cloud Run
+job, and the workflow overrides the per-execution ones (games, run id, mode); tests check that
+all three agree with this table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from .model import DEFAULT_ANGLES, InvalidId, check_angle, check_id
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One user-facing setting."""
+
+    flag: str
+    env: str
+    help: str
+    default: object = None
+
+
+SETTINGS: dict[str, Setting] = {
+    "plays": Setting(
+        "--plays",
+        "PLAYCLIPS_PLAYS",
+        "Where plays come from: a CSV/JSON plays file, or 'supabase' (then SUPABASE_URL and "
+        "SUPABASE_SERVICE_KEY are read).",
+    ),
+    "videos": Setting(
+        "--videos",
+        "PLAYCLIPS_VIDEOS",
+        "Video root: a folder or gs://bucket[/prefix] holding {game_id}/{ANGLE}.mp4.",
+    ),
+    "out": Setting(
+        "--out",
+        "PLAYCLIPS_OUT",
+        "Output root: a folder or gs://bucket[/prefix] for clips/, manifests/ and reports/.",
+    ),
+    "angles": Setting(
+        "--angles",
+        "PLAYCLIPS_ANGLES",
+        "Comma-separated angles to clip.",
+        ",".join(DEFAULT_ANGLES),
+    ),
+    "workers": Setting(
+        "--workers", "PLAYCLIPS_WORKERS", "Games clipped at once (processes) on this machine.", 1
+    ),
+    "angles_in_flight": Setting(
+        "--angles-in-flight",
+        "PLAYCLIPS_ANGLES_IN_FLIGHT",
+        "Angles of one game clipped at once (each holds one open video).",
+        4,
+    ),
+    "run_id": Setting(
+        "--run-id",
+        "PLAYCLIPS_RUN_ID",
+        "Names the run's reports folder; default: the Cloud Run execution name, or a timestamp.",
+    ),
+    "log_format": Setting(
+        "--log-format",
+        "PLAYCLIPS_LOG_FORMAT",
+        "auto (progress bars on a terminal, JSON lines on Cloud Run, text otherwise), "
+        "text or json.",
+        "auto",
+    ),
+}
+
+# Set by the workflow per execution; read by `playclips run` when no GAME_ID is given.
+GAMES_ENV = "PLAYCLIPS_GAMES"
+# Set by Cloud Run on every task (https://cloud.google.com/run/docs/container-contract#jobs-env-vars).
+TASK_INDEX_ENV = "CLOUD_RUN_TASK_INDEX"
+TASK_COUNT_ENV = "CLOUD_RUN_TASK_COUNT"
+EXECUTION_ENV = "CLOUD_RUN_EXECUTION"
+JOB_ENV = "CLOUD_RUN_JOB"
+
+
+class ConfigError(ValueError):
+    """A setting has a value playclips cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one `playclips run`."""
+
+    plays: str
+    videos: str
+    out: str
+    angles: tuple[str, ...] = DEFAULT_ANGLES
+    workers: int = 1
+    angles_in_flight: int = 4
+    run_id: str = ""
+    log_format: str = "auto"
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def parse_angles(text: str) -> tuple[str, ...]:
+    """'FAR_LEFT,NEAR_LEFT' -> ('FAR_LEFT', 'NEAR_LEFT'); raise ConfigError if invalid."""
+    angles = tuple(a.strip() for a in text.split(",") if a.strip())
+    if not angles:
+        raise ConfigError(f"{SETTINGS['angles'].flag}: give at least one angle")
+    try:
+        for angle in angles:
+            check_angle(angle)
+    except InvalidId as exc:
+        raise ConfigError(f"{SETTINGS['angles'].flag}: {exc}") from None
+    if len(set(angles)) != len(angles):
+        raise ConfigError(f"{SETTINGS['angles'].flag}: an angle is listed twice")
+    return angles
+
+
+def default_run_id(environ: dict[str, str] | None = None) -> str:
+    """The Cloud Run execution name when there is one, else a UTC timestamp with a suffix."""
+    env = os.environ if environ is None else environ
+    if env.get(EXECUTION_ENV):
+        return env[EXECUTION_ENV]
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def check_run_id(run_id: str) -> str:
+    try:
+        return check_id("run", run_id)
+    except InvalidId as exc:
+        raise ConfigError(f"{SETTINGS['run_id'].flag}: {exc}") from None
+
+
+def games_from_env(environ: dict[str, str] | None = None) -> list[str]:
+    """The games list the workflow put in PLAYCLIPS_GAMES (a JSON list of ids), or []."""
+    env = os.environ if environ is None else environ
+    raw = env.get(GAMES_ENV, "").strip()
+    if not raw:
+        return []
+    try:
+        games = json.loads(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{GAMES_ENV} must be a JSON list of game ids, got {raw[:80]!r}"
+        ) from None
+    if not isinstance(games, list) or not all(isinstance(g, str) for g in games):
+        raise ConfigError(f"{GAMES_ENV} must be a JSON list of game id strings")
+    return games
+
+
+def task_shard(games: list[str], environ: dict[str, str] | None = None) -> list[str]:
+    """This Cloud Run task's share of the games: games[index::count] (all of them locally)."""
+    env = os.environ if environ is None else environ
+    try:
+        index = int(env.get(TASK_INDEX_ENV, "0"))
+        count = int(env.get(TASK_COUNT_ENV, "1"))
+    except ValueError:
+        raise ConfigError(f"{TASK_INDEX_ENV}/{TASK_COUNT_ENV} must be integers") from None
+    if count < 1 or not 0 <= index < count:
+        raise ConfigError(f"task index {index} is outside 0..{count - 1}")
+    return games[index::count]

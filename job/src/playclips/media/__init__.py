@@ -1,0 +1,1 @@
+"""Media: probe and cut (PyAV stream copy), encode (ffmpeg)."""

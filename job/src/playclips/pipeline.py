@@ -1,0 +1,356 @@
+"""One game, end to end: plays -> plan -> ranged read -> cut -> put -> manifest -> report.
+
+Angles run concurrently (each has its own open container); within an angle, clips are cut in
+order of start time while the previous clips upload, with a bounded number in flight so memory
+stays flat however long the game. Every clip is put create-only; a clip that already exists
+with metadata matching the source version and the clip spec is not made again, and the video
+is not even opened when every clip of an angle exists. The manifest is written last, whole.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .manifest import MANIFEST_CONTENT_TYPE, clip_record, manifest_key, render_manifest
+from .media.cut import AngleReader, Cut, MediaError
+from .model import DEFAULT_ANGLES, ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_id
+from .plan import fit_to_video, plan_game, spec_hash
+from .plays import PlaysError, PlaysSource
+from .report import REPORT_CONTENT_TYPE, AngleReport, GameReport, report_key
+from .storage import (
+    ObjectInfo,
+    PreconditionFailed,
+    ReadStats,
+    Storage,
+    StorageError,
+    open_storage,
+)
+
+CLIP_CONTENT_TYPE = "video/mp4"
+META_SOURCE = "playclips-source"
+META_GENERATION = "playclips-source-generation"
+META_SPEC = "playclips-spec"
+META_FACTS = "playclips-clip"
+
+
+class Events(Protocol):
+    """What the pipeline tells a progress display or log as it goes."""
+
+    def angle_planned(self, game_id: str, angle: str, clips: int) -> None: ...
+
+    def clip_done(self, game_id: str, angle: str, status: str, nbytes: int) -> None: ...
+
+    def angle_done(self, game_id: str, report: AngleReport) -> None: ...
+
+
+class NoEvents:
+    """Events sink that ignores everything (library use, tests)."""
+
+    def angle_planned(self, game_id: str, angle: str, clips: int) -> None:
+        pass
+
+    def clip_done(self, game_id: str, angle: str, status: str, nbytes: int) -> None:
+        pass
+
+    def angle_done(self, game_id: str, report: AngleReport) -> None:
+        pass
+
+
+@dataclass
+class Job:
+    """Everything a game needs besides its id."""
+
+    plays: PlaysSource
+    videos: Storage
+    out: Storage
+    run_id: str
+    angles: Sequence[str] = DEFAULT_ANGLES
+    angles_in_flight: int = 4
+    uploads_in_flight: int = 2
+    read_buffer: int = 1 << 16
+    events: Events = field(default_factory=NoEvents)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def clip_options(self) -> dict[str, Any]:
+        """Everything besides the play and source that decides a clip's bytes."""
+        return {"mode": "copy", "format": 1}
+
+
+class AngleFailed(Exception):
+    """One angle cannot be clipped; the message says why and what to do."""
+
+
+def run_game(game_id: str, job: Job) -> GameReport:
+    """Clip one game; never raises for bad input: the report says what went wrong."""
+    started = time.monotonic()
+    report = GameReport(run_id=job.run_id, game_id=str(game_id))
+    try:
+        check_id("game", game_id)
+        game = job.plays.load_game(game_id)
+    except (InvalidId, PlaysError, StorageError) as exc:
+        report.status, report.error = "failed", str(exc)
+        return _finish(report, job, started, write=not isinstance(exc, InvalidId))
+    specs, rejected = plan_game(game, job.angles)
+    report.plays, report.rejected = len(game.plays) + len(game.issues), rejected
+    report.clips_planned = len(specs)
+    if not game.plays:
+        report.status, report.error = "failed", f"game {game_id} has no usable plays"
+        return _finish(report, job, started)
+    listing = _list_game_videos(game_id, job.videos)
+    by_angle = {a: [s for s in specs if s.angle == a] for a in job.angles}
+    records: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(max_workers=max(1, job.angles_in_flight)) as pool:
+        futures = {
+            angle: pool.submit(_run_angle, game, angle, by_angle[angle], listing, job)
+            for angle in job.angles
+        }
+        for _angle, future in futures.items():
+            angle_report, angle_records, issues = future.result()
+            report.angles.append(angle_report)
+            records.extend(angle_records)
+            report.rejected.extend(issues["rejected"])
+            report.warnings.extend(issues["warnings"])
+            report.failed.extend(issues["failed"])
+            job.events.angle_done(game_id, angle_report)
+    report.status = _status(report, job)
+    if report.status != "interrupted":
+        report.manifest = job.out.uri(manifest_key(game_id))
+        job.out.put(
+            manifest_key(game_id), render_manifest(records), content_type=MANIFEST_CONTENT_TYPE
+        )
+    return _finish(report, job, started)
+
+
+def _status(report: GameReport, job: Job) -> str:
+    if job.stop.is_set() or any(a.status == "interrupted" for a in report.angles):
+        return "interrupted"
+    failed = any(a.status == "failed" for a in report.angles) or report.clips_failed
+    if not failed:
+        return "ok"
+    return "partial" if report.clips_made + report.clips_skipped else "failed"
+
+
+def _finish(report: GameReport, job: Job, started: float, write: bool = True) -> GameReport:
+    report.seconds = round(time.monotonic() - started, 3)
+    if write:
+        try:
+            job.out.put(
+                report_key(job.run_id, report.game_id),
+                report.to_json(),
+                content_type=REPORT_CONTENT_TYPE,
+            )
+        except StorageError as exc:
+            report.status = "failed"
+            report.error = report.error or f"could not write the report: {exc}"
+    return report
+
+
+def _list_game_videos(game_id: str, videos: Storage) -> list[str]:
+    try:
+        return list(videos.list(f"{game_id}/"))
+    except StorageError:
+        return []
+
+
+def _resolve_video(
+    game: Game, angle: str, listing: list[str], root: Storage
+) -> tuple[Storage, str]:
+    """The storage and key of one angle's video."""
+    video = game.videos.get(angle)
+    if video and video.uri:
+        uri = video.uri
+        if uri.startswith("gs://") or uri.startswith("/"):
+            parent, _, name = uri.rstrip("/").rpartition("/")
+            return open_storage(parent or "/"), name
+        return root, uri
+    matches = [k for k in listing if k.rpartition("/")[2].partition(".")[0] == angle]
+    if len(matches) != 1:
+        where = root.uri(f"{game.game_id}/{angle}.mp4")
+        if not matches:
+            raise AngleFailed(f"no video for {angle}: expected {where}")
+        raise AngleFailed(f"{len(matches)} videos for {angle} ({', '.join(matches)}); keep one")
+    return root, matches[0]
+
+
+def _run_angle(
+    game: Game, angle: str, specs: list[ClipSpec], listing: list[str], job: Job
+) -> tuple[AngleReport, list[dict[str, Any]], dict[str, list[PlayIssue]]]:
+    report = AngleReport(angle=angle)
+    issues: dict[str, list[PlayIssue]] = {"rejected": [], "warnings": [], "failed": []}
+    records: list[dict[str, Any]] = []
+    started = time.monotonic()
+    stats = ReadStats()
+    job.events.angle_planned(game.game_id, angle, len(specs))
+    try:
+        if specs:
+            _clip_angle(game, angle, specs, listing, job, report, records, issues, stats)
+    except AngleFailed as exc:
+        report.status, report.error = "failed", str(exc)
+        report.clips_failed = len(specs) - report.clips_made - report.clips_skipped
+    finally:
+        report.bytes_read, report.read_requests = stats.bytes_read, stats.requests
+        report.seconds = round(time.monotonic() - started, 3)
+    if job.stop.is_set() and report.status == "ok":
+        done = report.clips_made + report.clips_skipped + report.clips_failed
+        if done < len(specs):
+            report.status = "interrupted"
+    return report, records, issues
+
+
+def _clip_angle(
+    game: Game,
+    angle: str,
+    specs: list[ClipSpec],
+    listing: list[str],
+    job: Job,
+    report: AngleReport,
+    records: list[dict[str, Any]],
+    issues: dict[str, list[PlayIssue]],
+    stats: ReadStats,
+) -> None:
+    storage, key = _resolve_video(game, angle, listing, job.videos)
+    report.video = storage.uri(key)
+    try:
+        source = storage.stat(key)
+    except StorageError as exc:
+        raise AngleFailed(f"cannot read {report.video}: {exc}") from None
+    if source is None:
+        raise AngleFailed(f"no video for {angle}: {report.video} does not exist")
+    options = job.clip_options
+    pending: list[tuple[ClipSpec, str, ObjectInfo | None]] = []
+    for spec in specs:
+        digest = spec_hash(spec, options)
+        existing = job.out.stat(spec.key)
+        if existing and _matches(existing, source, digest):
+            records.append(_record(spec, job.out, json.loads(existing.metadata[META_FACTS])))
+            report.clips_skipped += 1
+            job.events.clip_done(game.game_id, angle, "skipped", 0)
+        else:
+            pending.append((spec, digest, existing))
+    if not pending:
+        return
+    try:
+        reader = AngleReader(storage.open_read(key, stats), report.video, job.read_buffer)
+    except (MediaError, StorageError) as exc:
+        raise AngleFailed(str(exc)) from None
+    with reader, ThreadPoolExecutor(max_workers=1) as uploads:
+        info = reader.info()
+        fitted, rejected, trimmed = fit_to_video([s for s, _, _ in pending], info.duration_s)
+        issues["rejected"].extend(rejected)
+        issues["warnings"].extend(trimmed)
+        notes = {w.play_id: w.reason for w in trimmed}
+        meta_of = {s.key: (d, e) for s, d, e in pending}
+        in_flight: deque[tuple[ClipSpec, Future[ObjectInfo]]] = deque()
+        for spec in fitted:
+            if job.stop.is_set():
+                break
+            try:
+                cut = reader.cut(spec)
+            except MediaError as exc:
+                issues["failed"].append(PlayIssue(spec.play.play_id, str(exc), angle))
+                report.clips_failed += 1
+                job.events.clip_done(game.game_id, angle, "failed", 0)
+                continue
+            digest, existing = meta_of[spec.key]
+            facts = _facts(cut, info, notes.get(spec.play.play_id, ""))
+            metadata = {
+                META_SOURCE: report.video,
+                META_GENERATION: str(source.generation),
+                META_SPEC: digest,
+                META_FACTS: json.dumps(facts, sort_keys=True),
+            }
+            future = uploads.submit(_put_clip, job.out, spec, cut, metadata, existing)
+            in_flight.append((spec, future))
+            records.append(_record(spec, job.out, facts))
+            while len(in_flight) > job.uploads_in_flight:
+                _settle(in_flight.popleft(), game, angle, job, report, records, issues)
+        while in_flight:
+            _settle(in_flight.popleft(), game, angle, job, report, records, issues)
+
+
+def _settle(
+    item: tuple[ClipSpec, Future[ObjectInfo]],
+    game: Game,
+    angle: str,
+    job: Job,
+    report: AngleReport,
+    records: list[dict[str, Any]],
+    issues: dict[str, list[PlayIssue]],
+) -> None:
+    spec, future = item
+    try:
+        info = future.result()
+    except StorageError as exc:
+        records[:] = [r for r in records if r["play_id"] != spec.play.play_id]
+        issues["failed"].append(PlayIssue(spec.play.play_id, f"upload failed: {exc}", angle))
+        report.clips_failed += 1
+        job.events.clip_done(game.game_id, angle, "failed", 0)
+        return
+    report.clips_made += 1
+    report.bytes_written += info.size
+    job.events.clip_done(game.game_id, angle, "made", info.size)
+
+
+def _put_clip(
+    out: Storage, spec: ClipSpec, cut: Cut, metadata: dict[str, str], existing: ObjectInfo | None
+) -> ObjectInfo:
+    """Create the clip; replace only the exact stale version seen; accept a racing twin."""
+    generation = existing.generation if existing else 0
+    try:
+        return out.put(
+            spec.key,
+            cut.data,
+            content_type=CLIP_CONTENT_TYPE,
+            metadata=metadata,
+            if_generation_match=generation,
+        )
+    except PreconditionFailed:
+        current = out.stat(spec.key)
+        if (
+            current
+            and current.metadata.get(META_SPEC) == metadata[META_SPEC]
+            and (current.metadata.get(META_GENERATION) == metadata[META_GENERATION])
+        ):
+            return current  # another run made the same clip first
+        raise
+
+
+def _matches(existing: ObjectInfo, source: ObjectInfo, digest: str) -> bool:
+    meta = existing.metadata
+    return (
+        meta.get(META_GENERATION) == str(source.generation)
+        and meta.get(META_SPEC) == digest
+        and META_FACTS in meta
+    )
+
+
+def _record(spec: ClipSpec, out: Storage, facts: dict[str, Any]) -> dict[str, Any]:
+    return clip_record(spec.play, spec.angle, out.uri(spec.key), facts, facts.get("note", ""))
+
+
+def _facts(cut: Cut, info: VideoInfo, note: str) -> dict[str, Any]:
+    facts = {
+        "clip_start_s": round(cut.clip_start_s, 6),
+        "clip_end_s": round(cut.clip_end_s, 6),
+        "play_start_offset_s": round(cut.play_start_offset_s, 6),
+        "play_end_offset_s": round(cut.play_end_offset_s, 6),
+        "duration_s": round(cut.clip_end_s - cut.clip_start_s, 6),
+        "bytes": len(cut.data),
+        "frames": cut.frames,
+        "video_codec": info.video_codec,
+        "width": info.width,
+        "height": info.height,
+        "fps": info.fps,
+        "mode": "copy",
+    }
+    if note:
+        facts["note"] = note
+    return facts

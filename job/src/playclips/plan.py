@@ -1,0 +1,110 @@
+"""Plays + videos -> validated clip specs. Pure: no I/O, no clock.
+
+Two steps, because the second needs the video's duration and the first must not:
+`plan_game` checks each play and maps it onto each angle's timeline (angle time = play time +
+the angle's offset_s); `fit_to_video` then drops or trims specs against one angle's duration.
+Rejected plays come back as PlayIssues with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .model import ClipSpec, Game, Play, PlayIssue
+
+
+def plan_game(game: Game, angles: Sequence[str]) -> tuple[list[ClipSpec], list[PlayIssue]]:
+    """Return one spec per (valid play, angle), ordered by angle then start, and the rejects."""
+    issues: list[PlayIssue] = list(game.issues)
+    counts = Counter(p.play_id for p in game.plays)
+    valid: list[Play] = []
+    for play in game.plays:
+        if counts[play.play_id] > 1:
+            issues.append(
+                PlayIssue(
+                    play.play_id,
+                    f"play id {play.play_id!r} appears {counts[play.play_id]} times in game "
+                    f"{game.game_id}; ids must be unique, so none of them was clipped",
+                )
+            )
+        elif play.end_s <= play.start_s:
+            issues.append(
+                PlayIssue(
+                    play.play_id,
+                    f"end_s {play.end_s:g} is not after start_s {play.start_s:g}",
+                )
+            )
+        elif play.start_s < 0:
+            issues.append(PlayIssue(play.play_id, f"start_s {play.start_s:g} is negative"))
+        else:
+            valid.append(play)
+    valid.sort(key=lambda p: (p.start_s, p.play_id))
+    specs: list[ClipSpec] = []
+    for angle in angles:
+        offset = game.videos[angle].offset_s if angle in game.videos else 0.0
+        for play in valid:
+            start, end = play.start_s + offset, play.end_s + offset
+            if end <= 0:
+                issues.append(
+                    PlayIssue(
+                        play.play_id,
+                        f"play ends at {end:g} s on {angle} (offset {offset:g} s), "
+                        "before that video starts",
+                        angle,
+                    )
+                )
+                continue
+            specs.append(ClipSpec(play, angle, max(start, 0.0), end))
+    return specs, issues
+
+
+def fit_to_video(
+    specs: Sequence[ClipSpec], duration_s: float
+) -> tuple[list[ClipSpec], list[PlayIssue], list[PlayIssue]]:
+    """Fit one angle's specs to its duration: (kept specs, rejected, trimmed-with-a-warning)."""
+    kept: list[ClipSpec] = []
+    rejected: list[PlayIssue] = []
+    trimmed: list[PlayIssue] = []
+    for spec in specs:
+        if spec.start_s >= duration_s:
+            rejected.append(
+                PlayIssue(
+                    spec.play.play_id,
+                    f"play starts at {spec.start_s:g} s on {spec.angle}, after the video ends "
+                    f"({duration_s:g} s)",
+                    spec.angle,
+                )
+            )
+        elif spec.end_s > duration_s:
+            trimmed.append(
+                PlayIssue(
+                    spec.play.play_id,
+                    f"play ends at {spec.end_s:g} s, past the end of {spec.angle} "
+                    f"({duration_s:g} s): clipped what exists",
+                    spec.angle,
+                )
+            )
+            kept.append(replace(spec, end_s=duration_s))
+        else:
+            kept.append(spec)
+    return kept, rejected, trimmed
+
+
+def spec_hash(spec: ClipSpec, options: dict[str, object]) -> str:
+    """A short hash of everything that determines a clip's bytes besides the source version.
+
+    Computed from the requested times (before `fit_to_video`) so a rerun can decide to skip a
+    clip without opening the video.
+    """
+    payload = {
+        "play": spec.play.play_id,
+        "angle": spec.angle,
+        "start_s": round(spec.start_s, 6),
+        "end_s": round(spec.end_s, 6),
+        "options": options,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

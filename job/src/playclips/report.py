@@ -1,0 +1,100 @@
+"""What happened to one game in one run: written as reports/{run_id}/{game}.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .model import PlayIssue
+
+REPORT_CONTENT_TYPE = "application/json"
+
+
+def report_key(run_id: str, game_id: str) -> str:
+    """Where a game's report for a run lives below the output root."""
+    return f"reports/{run_id}/{game_id}.json"
+
+
+@dataclass
+class AngleReport:
+    """One angle's outcome."""
+
+    angle: str
+    video: str = ""
+    status: str = "ok"  # ok | failed | interrupted
+    error: str = ""
+    clips_made: int = 0
+    clips_skipped: int = 0
+    clips_failed: int = 0
+    bytes_read: int = 0
+    bytes_written: int = 0
+    read_requests: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class GameReport:
+    """One game's outcome; `status` is ok, partial, failed or interrupted."""
+
+    run_id: str
+    game_id: str
+    status: str = "ok"
+    error: str = ""
+    plays: int = 0
+    clips_planned: int = 0
+    angles: list[AngleReport] = field(default_factory=list)
+    rejected: list[PlayIssue] = field(default_factory=list)
+    warnings: list[PlayIssue] = field(default_factory=list)
+    failed: list[PlayIssue] = field(default_factory=list)
+    manifest: str = ""
+    seconds: float = 0.0
+
+    @property
+    def clips_made(self) -> int:
+        return sum(a.clips_made for a in self.angles)
+
+    @property
+    def clips_skipped(self) -> int:
+        return sum(a.clips_skipped for a in self.angles)
+
+    @property
+    def clips_failed(self) -> int:
+        return sum(a.clips_failed for a in self.angles)
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(a.bytes_read for a in self.angles)
+
+    @property
+    def bytes_written(self) -> int:
+        return sum(a.bytes_written for a in self.angles)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def failure_lines(self) -> list[str]:
+        """One line per failure, each naming the game and what to do about it."""
+        if self.error:
+            return [f"{self.game_id}: {self.error}"]
+        lines = [f"{self.game_id}: {a.angle}: {a.error}" for a in self.angles if a.error]
+        lines += [f"{self.game_id}: {f.angle}: play {f.play_id}: {f.reason}" for f in self.failed]
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["counts"] = {
+            "plays": self.plays,
+            "plays_rejected": len({r.play_id for r in self.rejected}),
+            "clips_planned": self.clips_planned,
+            "clips_made": self.clips_made,
+            "clips_skipped_existing": self.clips_skipped,
+            "clips_failed": self.clips_failed,
+        }
+        data["bytes_read"] = self.bytes_read
+        data["bytes_written"] = self.bytes_written
+        return data
+
+    def to_json(self) -> bytes:
+        return (json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n").encode()

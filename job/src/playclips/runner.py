@@ -1,0 +1,165 @@
+"""Many games: in this process, or in a pool of processes, with a clean stop on SIGTERM.
+
+On Cloud Run each task takes its shard of the games (config.task_shard) and usually runs one
+game at a time; locally `--workers N` clips N games at once. Either way the per-game function
+is pipeline.run_game. On SIGTERM (Cloud Run stops a task with SIGTERM, then SIGKILL 10 s later)
+no new clip is started, clips in flight finish uploading, reports are written, and the run
+exits non-zero so Cloud Run retries the task; the retry skips every clip already made.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+from .config import Settings
+from .pipeline import Events, Job, run_game
+from .plays import PlaysError, open_plays_source
+from .report import GameReport
+from .storage import StorageError, open_storage
+
+
+class Display(Events):
+    """A progress display: pipeline events plus the end of each game."""
+
+    def game_done(self, report: GameReport) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def build_job(settings: Settings, events: Events, stop: Any) -> Job:
+    """Open the plays source and storage roots named by the settings."""
+    return Job(
+        plays=open_plays_source(settings.plays),
+        videos=open_storage(settings.videos),
+        out=open_storage(settings.out),
+        run_id=settings.run_id,
+        angles=settings.angles,
+        angles_in_flight=settings.angles_in_flight,
+        events=events,
+        stop=stop,
+    )
+
+
+def run_games(settings: Settings, games: list[str], display: Display) -> list[GameReport]:
+    """Clip every game; return one report per game in the order given."""
+    stop = threading.Event() if settings.workers <= 1 else multiprocessing.Event()
+    previous = _on_sigterm(stop.set)
+    try:
+        if settings.workers <= 1 or len(games) <= 1:
+            return _run_here(settings, games, display, stop)
+        return _run_pool(settings, games, display, stop)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm(callback: Callable[[], None]) -> Any:
+    def handler(signum: int, frame: Any) -> None:
+        callback()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (library use): no handler
+        return signal.getsignal(signal.SIGTERM)
+
+
+def _failed(settings: Settings, game_id: str, error: str) -> GameReport:
+    return GameReport(run_id=settings.run_id, game_id=game_id, status="failed", error=error)
+
+
+def _run_here(
+    settings: Settings, games: list[str], display: Display, stop: Any
+) -> list[GameReport]:
+    try:
+        job = build_job(settings, display, stop)
+    except (PlaysError, StorageError) as exc:
+        reports = [_failed(settings, g, str(exc)) for g in games]
+        for r in reports:
+            display.game_done(r)
+        return reports
+    reports = []
+    for game_id in games:
+        if stop.is_set():
+            report = _failed(settings, game_id, "not started: the run was stopped (SIGTERM)")
+            report.status = "interrupted"
+        else:
+            report = run_game(game_id, job)
+        display.game_done(report)
+        reports.append(report)
+    return reports
+
+
+# --- process pool: each worker builds its own Job once and forwards events to the parent.
+_worker_job: Job | None = None
+_worker_error: str = ""
+
+
+class _QueueEvents:
+    def __init__(self, q: Any) -> None:
+        self._q = q
+
+    def angle_planned(self, game_id: str, angle: str, clips: int) -> None:
+        self._q.put(("angle_planned", (game_id, angle, clips)))
+
+    def clip_done(self, game_id: str, angle: str, status: str, nbytes: int) -> None:
+        self._q.put(("clip_done", (game_id, angle, status, nbytes)))
+
+    def angle_done(self, game_id: str, report: Any) -> None:
+        self._q.put(("angle_done", (game_id, report)))
+
+
+def _worker_init(settings: Settings, q: Any, stop: Any) -> None:
+    global _worker_job, _worker_error
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the parent sets `stop` instead
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _worker_job = build_job(settings, _QueueEvents(q), stop)
+    except (PlaysError, StorageError) as exc:
+        _worker_error = str(exc)
+
+
+def _worker_run(game_id: str) -> GameReport:
+    if _worker_job is None:
+        return GameReport(run_id="", game_id=game_id, status="failed", error=_worker_error)
+    return run_game(game_id, _worker_job)
+
+
+def _run_pool(
+    settings: Settings, games: list[str], display: Display, stop: Any
+) -> list[GameReport]:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        q = manager.Queue()
+        with ProcessPoolExecutor(
+            max_workers=settings.workers,
+            mp_context=ctx,
+            initializer=_worker_init,
+            initargs=(settings, q, stop),
+        ) as pool:
+            futures = {pool.submit(_worker_run, g): g for g in games}
+            pending = set(futures)
+            results: dict[str, GameReport] = {}
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(q, display)
+                for future in done:
+                    report = future.result()
+                    report.run_id = settings.run_id
+                    results[futures[future]] = report
+                    display.game_done(report)
+            _drain(q, display)
+    return [results[g] for g in games]
+
+
+def _drain(q: Any, display: Display) -> None:
+    while True:
+        try:
+            name, args = q.get_nowait()
+        except queue.Empty:
+            return
+        getattr(display, name)(*args)

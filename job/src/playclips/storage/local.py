@@ -1,0 +1,126 @@
+"""A folder as a storage root: the embedded, no-cloud mode.
+
+Writes never expose a half-written file: data goes to a hidden temporary file in the target
+folder, then is linked into place (create-only) or renamed over the old one (replace). Custom
+metadata lives in a JSON sidecar under `{root}/.playclips-meta/`, written before the object
+itself, so an object never exists without its metadata. The generation is the file's
+modification time in nanoseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .base import CountingReader, NotFound, ObjectInfo, PreconditionFailed, ReadStats, StorageError
+
+META_DIR = ".playclips-meta"
+
+
+class LocalStorage:
+    """Objects are files below `root`; keys are relative paths."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._base = Path(root).expanduser().resolve()
+
+    def uri(self, key: str) -> str:
+        return str(self._path(key))
+
+    def _path(self, key: str) -> Path:
+        path = (self._base / key).resolve()
+        if path != self._base and self._base not in path.parents:
+            raise StorageError(f"key {key!r} points outside {self.root}")
+        return path
+
+    def _meta_path(self, key: str) -> Path:
+        return self._base / META_DIR / f"{key}.json"
+
+    def open_read(self, key: str, stats: ReadStats | None = None) -> BinaryIO:
+        path = self._path(key)
+        try:
+            raw = open(path, "rb", buffering=0)  # noqa: SIM115 - returned to the caller
+        except FileNotFoundError:
+            raise NotFound(f"{path} does not exist") from None
+        except IsADirectoryError:
+            raise NotFound(f"{path} is a folder, not a video file") from None
+        return CountingReader(raw, stats or ReadStats())  # type: ignore[return-value]
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        if not path.is_file():
+            return None
+        metadata: dict[str, str] = {}
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            metadata = json.loads(self._meta_path(key).read_text())
+        return ObjectInfo(key=key, size=st.st_size, generation=st.st_mtime_ns, metadata=metadata)
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+        if_generation_match: int | None = None,
+    ) -> ObjectInfo:
+        del content_type  # a file has no content type; its extension says it
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if if_generation_match is not None and if_generation_match != 0:
+            current = self.stat(key)
+            if current is None or current.generation != if_generation_match:
+                raise PreconditionFailed(f"{path} changed since it was read; not replaced")
+        if if_generation_match == 0 and path.exists():
+            raise PreconditionFailed(f"{path} already exists; not replaced")
+        if metadata is not None:
+            self._write_atomic(self._meta_path(key), json.dumps(metadata, sort_keys=True).encode())
+        tmp = self._write_tmp(path, data)
+        try:
+            if if_generation_match == 0:
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    raise PreconditionFailed(f"{path} already exists; not replaced") from None
+            else:
+                os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        info = self.stat(key)
+        assert info is not None
+        return info
+
+    def list(self, prefix: str) -> Iterator[str]:
+        start = self._path(prefix) if prefix else self._base
+        folder = start if start.is_dir() else start.parent
+        if not folder.exists():
+            return
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != META_DIR)
+            for name in sorted(filenames):
+                if name.startswith(".playclips-tmp-"):
+                    continue
+                key = Path(dirpath, name).relative_to(self._base).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+    @staticmethod
+    def _write_tmp(path: Path, data: bytes) -> str:
+        fd, tmp = tempfile.mkstemp(prefix=".playclips-tmp-", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return tmp
+
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._write_tmp(path, data), path)
