@@ -173,7 +173,7 @@ def test_missing_make_targets_flags_an_unknown_target():
 def test_ci_runs_the_same_entry_point_as_ci_here(workflows):
     ci = workflows[CI][1]
     scripts = wc.run_scripts(ci)
-    assert scripts == ["bash .ci/run"]
+    assert scripts[-1] == "bash .ci/run"
     assert wc.missing_scripts(scripts, wc.REPO) == [], ".ci/run does not exist"
 
 
