@@ -192,7 +192,7 @@ def _run_angle(
     try:
         if specs:
             _clip_angle(game, angle, specs, listing, job, report, records, issues, stats)
-    except AngleFailed as exc:
+    except (AngleFailed, MediaError, StorageError) as exc:
         report.status, report.error = "failed", str(exc)
         report.clips_failed = len(specs) - report.clips_made - report.clips_skipped
     finally:

@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 
 from .model import ClipSpec, Game, Play, PlayIssue
 
@@ -65,7 +64,13 @@ def plan_game(game: Game, angles: Sequence[str]) -> tuple[list[ClipSpec], list[P
 def fit_to_video(
     specs: Sequence[ClipSpec], duration_s: float
 ) -> tuple[list[ClipSpec], list[PlayIssue], list[PlayIssue]]:
-    """Fit one angle's specs to its duration: (kept specs, rejected, trimmed-with-a-warning)."""
+    """Fit one angle's specs to its duration: (kept specs, rejected, warned).
+
+    A play that starts after the end is rejected. A play that runs past the end is kept with a
+    warning and its end left as asked: the cut stops at the last frame, and a container's
+    stated duration can fall short of its last frame (variable frame rate, missing last
+    sample duration), so trimming to it could drop real frames.
+    """
     kept: list[ClipSpec] = []
     rejected: list[PlayIssue] = []
     trimmed: list[PlayIssue] = []
@@ -88,7 +93,7 @@ def fit_to_video(
                     spec.angle,
                 )
             )
-            kept.append(replace(spec, end_s=duration_s))
+            kept.append(spec)
         else:
             kept.append(spec)
     return kept, rejected, trimmed

@@ -106,10 +106,11 @@ class AngleReader:
     def info(self) -> VideoInfo:
         """The angle's duration, codec, size and frame rate."""
         v = self._video
-        if v.duration:
-            duration = float(v.duration * self._tb)
-        elif self._container.duration:
-            duration = self._container.duration / av.time_base
+        durations = [float(v.duration * self._tb)] if v.duration else []
+        if self._container.duration:
+            durations.append(self._container.duration / av.time_base)
+        if durations:
+            duration = max(durations)
         else:
             raise MediaError(f"{self.name}: its duration is unknown (is the file complete?)")
         if duration <= 0 or (not v.frames and not v.duration):

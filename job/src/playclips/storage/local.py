@@ -27,13 +27,14 @@ class LocalStorage:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._base = Path(root).expanduser().resolve()
+        self._base = Path(os.path.abspath(Path(root).expanduser()))
 
     def uri(self, key: str) -> str:
         return str(self._path(key))
 
     def _path(self, key: str) -> Path:
-        path = (self._base / key).resolve()
+        # normpath, not resolve: a symlinked video inside the root is fine; '..' is not.
+        path = Path(os.path.normpath(self._base / key))
         if path != self._base and self._base not in path.parents:
             raise StorageError(f"key {key!r} points outside {self.root}")
         return path
