@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from playclips.pipeline import Job
 from playclips.plays import LocalPlaysFile
 from playclips.storage import LocalStorage
