@@ -104,11 +104,13 @@ variable "resources" {
     error_message = "memory must be a whole number of Mi or Gi, such as \"512Mi\" or \"4Gi\"."
   }
   validation {
-    # From https://cloud.google.com/run/docs/configuring/jobs/memory-limits and .../cpu:
-    # minimum and maximum memory (MiB) for each vCPU count.
-    condition = !can(regex("^[1-9][0-9]*(Mi|Gi)$", var.resources.memory)) || !contains([1, 2, 4, 6, 8], var.resources.cpu) || (
-      tonumber(regex("^[0-9]+", var.resources.memory)) * (endswith(var.resources.memory, "Gi") ? 1024 : 1) >= lookup({ 1 = 512, 2 = 512, 4 = 2048, 6 = 4096, 8 = 4096 }, var.resources.cpu) &&
-      tonumber(regex("^[0-9]+", var.resources.memory)) * (endswith(var.resources.memory, "Gi") ? 1024 : 1) <= lookup({ 1 = 4096, 2 = 8192, 4 = 16384, 6 = 24576, 8 = 32768 }, var.resources.cpu)
+    # From https://cloud.google.com/run/docs/configuring/jobs/memory-limits and .../cpu: the
+    # minimum and maximum memory (MiB) for each vCPU count. An unknown cpu or a malformed
+    # memory is reported by the checks above, so try() lets this one pass on them.
+    condition = try(
+      tonumber(regex("^[0-9]+", var.resources.memory)) * (endswith(var.resources.memory, "Gi") ? 1024 : 1) >= { 1 = 512, 2 = 512, 4 = 2048, 6 = 4096, 8 = 4096 }[var.resources.cpu] &&
+      tonumber(regex("^[0-9]+", var.resources.memory)) * (endswith(var.resources.memory, "Gi") ? 1024 : 1) <= { 1 = 4096, 2 = 8192, 4 = 16384, 6 = 24576, 8 = 32768 }[var.resources.cpu],
+      true
     )
     error_message = "memory does not fit the vCPU count: 1 vCPU takes 512Mi-4Gi, 2 vCPU 512Mi-8Gi, 4 vCPU 2Gi-16Gi, 6 vCPU 4Gi-24Gi, 8 vCPU 4Gi-32Gi."
   }
