@@ -18,17 +18,13 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def write_plays(
-    path: Path, plays: list[dict], videos: list[dict] | None = None
-) -> Path:
+def write_plays(path: Path, plays: list[dict], videos: list[dict] | None = None) -> Path:
     """Write a JSON plays file (with optional per-angle video rows)."""
     path.write_text(json.dumps({"plays": plays, "videos": videos or []}))
     return path
 
 
-def local_job(
-    root: Path, plays_file: Path, angles: tuple[str, ...], run_id: str = "r1"
-) -> Job:
+def local_job(root: Path, plays_file: Path, angles: tuple[str, ...], run_id: str = "r1") -> Job:
     return Job(
         plays=LocalPlaysFile(str(plays_file)),
         videos=LocalStorage(str(root / "videos")),

@@ -28,8 +28,7 @@ def plays_for(game: str, d: float) -> list[dict]:
         ("beyond_end", d + 2.0, d + 4.0),
     ]
     return [
-        {"game_id": game, "play_id": p, "start_s": s, "end_s": e, "label": p}
-        for p, s, e in rows
+        {"game_id": game, "play_id": p, "start_s": s, "end_s": e, "label": p} for p, s, e in rows
     ]
 
 
@@ -68,9 +67,7 @@ def test_every_clip_matches_the_source_frames(name: str, workdir: Path) -> None:
         play = by_play[record["play_id"]]
         clip = Path(record["uri"])
         assert clip.is_file()
-        check_copy_clip(
-            source, clip, record, play["start_s"] + offset, play["end_s"] + offset
-        )
+        check_copy_clip(source, clip, record, play["start_s"] + offset, play["end_s"] + offset)
         assert record["clip_start_s"] <= play["start_s"] + offset + 1e-6
     saved = read_report(workdir / "out", "r1", game)
     assert {(r["play_id"], r["angle"]) for r in saved["rejected"]} == {

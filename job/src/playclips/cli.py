@@ -147,3 +147,7 @@ def _finish(reports: list[GameReport], json_lines: bool) -> None:
             )
         for line in report.failure_lines():
             click.echo(f"error: {line}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -121,6 +121,12 @@ def run_game(game_id: str, job: Job) -> GameReport:
             report.failed.extend(issues["failed"])
             job.events.angle_done(game_id, angle_report)
     report.status = _status(report, job)
+    if report.status == "interrupted":
+        done = report.clips_made + report.clips_skipped
+        report.error = (
+            f"stopped (SIGTERM) with {done} of {report.clips_planned} clips done; "
+            "run it again to finish: clips already made are kept and skipped"
+        )
     if report.status != "interrupted":
         report.manifest = job.out.uri(manifest_key(game_id))
         job.out.put(
@@ -141,16 +147,21 @@ def _status(report: GameReport, job: Job) -> str:
 def _finish(report: GameReport, job: Job, started: float, write: bool = True) -> GameReport:
     report.seconds = round(time.monotonic() - started, 3)
     if write:
-        try:
-            job.out.put(
-                report_key(job.run_id, report.game_id),
-                report.to_json(),
-                content_type=REPORT_CONTENT_TYPE,
-            )
-        except StorageError as exc:
-            report.status = "failed"
-            report.error = report.error or f"could not write the report: {exc}"
+        write_report(report, job)
     return report
+
+
+def write_report(report: GameReport, job: Job) -> None:
+    """Put the game's report; a failure to do so fails the game and says why."""
+    try:
+        job.out.put(
+            report_key(job.run_id, report.game_id),
+            report.to_json(),
+            content_type=REPORT_CONTENT_TYPE,
+        )
+    except StorageError as exc:
+        report.status = "failed"
+        report.error = report.error or f"could not write the report: {exc}"
 
 
 def _list_game_videos(game_id: str, videos: Storage) -> list[str]:

@@ -40,8 +40,9 @@ class LineProgress:
             log_json(severity, message, self.stream, **fields)
         else:
             extra = " ".join(f"{k}={v}" for k, v in fields.items() if k != "component")
+            stamp = time.strftime("%H:%M:%S")
             print(
-                f"{severity.lower()}: {message}" + (f" ({extra})" if extra else ""),
+                f"{stamp} {severity:<5} {message}" + (f" ({extra})" if extra else ""),
                 file=self.stream,
                 flush=True,
             )

@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from .config import Settings
-from .pipeline import Events, Job, run_game
+from .pipeline import Events, Job, run_game, write_report
 from .plays import PlaysError, open_plays_source
 from .report import GameReport
 from .storage import StorageError, open_storage
@@ -87,6 +87,7 @@ def _run_here(
         if stop.is_set():
             report = _failed(settings, game_id, "not started: the run was stopped (SIGTERM)")
             report.status = "interrupted"
+            write_report(report, job)
         else:
             report = run_game(game_id, job)
         display.game_done(report)
