@@ -54,6 +54,16 @@ def main() -> None:
 @setting_option("workers", type=click.IntRange(1, 64))
 @setting_option("angles_in_flight", type=click.IntRange(1, 16))
 @setting_option("run_id")
+@setting_option("mode", type=click.Choice(["copy", "encode"]))
+@setting_option("height", type=click.IntRange(16, 4320))
+@setting_option("fps", type=click.FloatRange(1, 240))
+@setting_option("crf", type=click.IntRange(0, 51))
+@setting_option(
+    "preset",
+    type=click.Choice(
+        ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"]
+    ),
+)
 @setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
 def run(game_ids: tuple[str, ...], **options: Any) -> None:
     """Clip GAME_IDS (or the games in PLAYCLIPS_GAMES, this task's share on Cloud Run).
@@ -110,6 +120,11 @@ def _settings(options: dict[str, Any]) -> Settings:
         workers=options["workers"],
         angles_in_flight=options["angles_in_flight"],
         run_id=check_run_id(options["run_id"] or default_run_id()),
+        mode=options["mode"],
+        height=options["height"],
+        fps=options["fps"],
+        crf=options["crf"],
+        preset=options["preset"],
         log_format=options["log_format"],
     )
 

@@ -63,6 +63,23 @@ SETTINGS: dict[str, Setting] = {
         "PLAYCLIPS_RUN_ID",
         "Names the run's reports folder; default: the Cloud Run execution name, or a timestamp.",
     ),
+    "mode": Setting(
+        "--mode",
+        "PLAYCLIPS_MODE",
+        "copy: stream copy, source quality, clips start on a keyframe with exact label offsets; "
+        "encode: re-encoded with libx264, starting exactly on the play's first frame.",
+        "copy",
+    ),
+    "height": Setting(
+        "--height",
+        "PLAYCLIPS_HEIGHT",
+        "Encode mode: output height in pixels, width keeps the aspect ratio (default: source).",
+    ),
+    "fps": Setting(
+        "--fps", "PLAYCLIPS_FPS", "Encode mode: output frame rate (default: the source's)."
+    ),
+    "crf": Setting("--crf", "PLAYCLIPS_CRF", "Encode mode: libx264 CRF quality, 0-51.", 20),
+    "preset": Setting("--preset", "PLAYCLIPS_PRESET", "Encode mode: libx264 preset.", "veryfast"),
     "log_format": Setting(
         "--log-format",
         "PLAYCLIPS_LOG_FORMAT",
@@ -96,6 +113,11 @@ class Settings:
     workers: int = 1
     angles_in_flight: int = 4
     run_id: str = ""
+    mode: str = "copy"
+    height: int | None = None
+    fps: float | None = None
+    crf: int = 20
+    preset: str = "veryfast"
     log_format: str = "auto"
     extra: dict[str, object] = field(default_factory=dict)
 
