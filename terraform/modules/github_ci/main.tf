@@ -9,6 +9,7 @@ locals {
 }
 
 resource "google_artifact_registry_repository" "this" {
+  # checkov:skip=CKV_GCP_84: images hold no secrets; Google-managed encryption, no KMS key to run and pay for.
   project       = var.project_id
   location      = var.region
   repository_id = var.repository.id
@@ -41,6 +42,7 @@ resource "google_iam_workload_identity_pool" "github" {
 }
 
 resource "google_iam_workload_identity_pool_provider" "github" {
+  # checkov:skip=CKV_GCP_125: the condition pins assertion.repository (Google's documented form; refs/environments optional); this check only parses assertion.sub equality.
   project                            = var.project_id
   workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
   workload_identity_pool_provider_id = var.workload_identity.provider_id

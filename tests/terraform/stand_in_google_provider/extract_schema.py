@@ -121,11 +121,18 @@ class SchemaBuilder:
         t = self.types.get(fqn)
         return bool(t and t["kind"] == "interface" and t.get("datatype"))
 
-    @staticmethod
-    def _tf_name(prop: dict) -> str:
-        anchor = _DOC_ANCHOR.search(prop.get("docs", {}).get("remarks", ""))
+    def _tf_name(self, prop: dict, reference_class: str) -> str:
+        """The Terraform name: the registry link's anchor, else the JavaScript's own comment."""
+        docs = prop.get("docs", {})
+        anchor = _DOC_ANCHOR.search(docs.get("summary", "") + docs.get("remarks", ""))
         if anchor:
             return anchor.group(1)
+        # Getters carry no docs; match the camelCase name to the snake_case names the class's
+        # comments list, which keeps digits right (detect_md5hash, not detect_md5_hash).
+        squashed = prop["name"].lower()
+        for name in self.js.meta.get(reference_class, {}):
+            if name.replace("_", "") == squashed:
+                return name
         return re.sub(r"(?<!^)(?=[A-Z])", "_", prop["name"]).lower()
 
     def _struct_element(self, ty: dict) -> str | None:
@@ -159,7 +166,7 @@ class SchemaBuilder:
         block_types: dict[str, dict] = {}
         configurable: set[str] = set()
         for prop in struct.get("properties", []):
-            name = self._tf_name(prop)
+            name = self._tf_name(prop, reference_class)
             configurable.add(prop["name"])
             computed, _, _ = meta.get(name, (False, True, False))
             required = not prop.get("optional", False)
@@ -200,7 +207,7 @@ class SchemaBuilder:
                 continue
             if prop["name"].endswith("Input") or prop["name"] in ("internalValue", "fqn"):
                 continue
-            name = self._tf_name(prop)
+            name = self._tf_name(prop, reference_class)
             if name in attributes or name in block_types:
                 continue
             attributes[name] = {
@@ -274,7 +281,7 @@ class SchemaBuilder:
         for prop in self.types[self._fqn_of(reference_class)].get("properties", []):
             if prop["name"].endswith("Input") or prop["name"] in ("internalValue", "fqn"):
                 continue
-            name = self._tf_name(prop)
+            name = self._tf_name(prop, reference_class)
             attributes[name] = {
                 "computed": True,
                 "type": self._computed_type(prop["type"], name in sets),
