@@ -1,0 +1,501 @@
+"""A Cloud Storage prefix as a storage root (`gs://bucket[/prefix]`), on google-cloud-storage.
+
+Reads (DESIGN decision 1): `open_read` pins the object's generation and returns a
+`RangeReader`, a seekable read-only file that fetches ranged GETs of whole blocks through
+`Blob.download_as_bytes(start, end)` with `generation=` set, so an object replaced while it is
+read fails loudly instead of mixing two versions. Blocks are kept in a small LRU cache (the
+demuxer re-reads around every seek), and a miss right after the previous fetch doubles the
+next request, up to the read-ahead limit (clip bodies and the index are read sequentially).
+Every request and byte fetched is counted into ReadStats.
+
+Block size and read-ahead, measured by `bench/gcs_block_size.py`: cut 8 clips of 5-15 s (75 MB)
+from a 300 s, 60 fps, 7 Mbit/s CBR angle (268 MB, a real angle's bitrate, index at the end)
+served by fake-gcs-server; requests and bytes fetched are exact, and two models turn them into
+seconds for a Cloud Run task reading a same-region bucket: "fast" = 15 ms per request +
+400 MB/s, "slow" = 60 ms per request + 100 MB/s (assumptions, not measured here). Rows are
+block size, first fetch after a seek .. largest sequential fetch:
+
+    block    fetch              requests  fetched MB  x clips  fast s  slow s
+    64 KiB   64 KiB..64 KiB         1160        76.6     1.02   17.59   70.37
+    256 KiB  256 KiB..4 MiB           50        95.6     1.27    0.99    3.96
+    1 MiB    1 MiB..1 MiB             83        86.5     1.15    1.46    5.84
+    1 MiB    1 MiB..8 MiB             32       110.6     1.47    0.76    3.03
+    1 MiB    4 MiB..4 MiB             25       101.1     1.35    0.63    2.51
+    1 MiB    8 MiB..8 MiB  (chosen)   14       109.5     1.46    0.48    1.94
+    1 MiB    8 MiB..16 MiB            14       143.1     1.90    0.57    2.27
+    1 MiB    16 MiB..16 MiB            9       134.7     1.79    0.47    1.89
+    4 MiB    8 MiB..16 MiB            16       179.8     2.39    0.69    2.76
+    BlobReader, 1 MiB chunks          78        81.2     1.08    1.37    5.49
+    BlobReader, 8 MiB chunks          15       117.9     1.57    0.52    2.08
+
+One request costs as much time as ~6 MB of transfer in both models, so a clip should cost one
+or two requests: BLOCK_SIZE = 1 MiB (cache granularity; the waste before a seek target is under
+one block), FIRST_FETCH = READ_AHEAD = 8 MiB (a 5-15 s clip of a 1080p angle is 5-15 MB),
+CACHE_BLOCKS = 16 (16 MiB per open angle). 16 MiB windows save a few requests for 25% more
+bytes and twice the memory. The reader does not expose a `name`: PyAV passes it to
+libavformat, which takes a URL-like name for a network input and enlarges its reads to the
+streams' interleaving distance (~2 MB, rows measured with the name: more bytes, no fewer
+requests at the chosen sizes). BlobReader (one buffer, no cache, cannot pin a generation or
+count bytes by itself) is on par at 8 MiB and was not needed.
+
+Writes (DESIGN decision 5): a single-shot multipart upload from memory, with the custom
+metadata and the precondition on the same request. The client switches to a resumable upload
+above `_MAX_MULTIPART_SIZE` (8 MiB; clips of 1080p plays are often larger), so `put` calls the
+client's multipart path directly whatever the size: one request, atomic, and its precondition
+is honoured everywhere (fake-gcs-server ignores preconditions on resumable uploads). Google's
+guidance puts the single-request cutoff for in-region uploads near 2 GB
+(https://cloud.google.com/storage/docs/uploads, "Upload size considerations").
+
+Errors: 412 -> PreconditionFailed, 404 -> NotFound, 401/403 -> StorageError naming the bucket
+and the permission to grant, anything else -> StorageError. Transient errors (429, 408, 5xx,
+connection resets, timeouts) are retried with exponential backoff by the client's own retry
+machinery (`retry=` on every call). A retried create-only upload whose first attempt did land
+comes back 412; `put` then compares the object it finds (CRC32C, content type and metadata)
+with what it sent and returns it when identical, so a retry never turns success into failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+import google_crc32c
+from google.api_core import exceptions as api_exceptions
+from google.api_core.retry import Retry
+from google.auth import exceptions as auth_exceptions
+from google.cloud import storage
+from google.cloud.storage.retry import DEFAULT_RETRY
+
+from .base import NotFound, ObjectInfo, PreconditionFailed, ReadStats, StorageError
+
+BLOCK_SIZE = 1 << 20
+FIRST_FETCH = 8 << 20
+READ_AHEAD = 8 << 20
+CACHE_BLOCKS = 16
+
+# Used as the client's project when talking to an emulator and no project is configured.
+EMULATOR_PROJECT = "playclips-local"
+
+# https://cloud.google.com/storage/docs/buckets#naming
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+_IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+# What each operation needs, for permission errors.
+_PERMISSIONS = {
+    "read": "storage.objects.get (e.g. roles/storage.objectViewer)",
+    "stat": "storage.objects.get (e.g. roles/storage.objectViewer)",
+    "list": "storage.objects.list (e.g. roles/storage.objectViewer)",
+    "create": "storage.objects.create (e.g. roles/storage.objectCreator)",
+    "replace": "storage.objects.create and .delete (e.g. roles/storage.objectUser)",
+}
+
+
+def check_bucket_name(name: str) -> str:
+    """Return `name` if Cloud Storage accepts it as a bucket name, else raise StorageError."""
+    problem = ""
+    if not _BUCKET_RE.match(name):
+        problem = (
+            "use 3-63 lower-case letters, digits, '-', '_' or '.', starting and ending with a "
+            "letter or digit"
+        )
+    elif "." not in name and len(name) > 63:
+        problem = "a name without dots is at most 63 characters"
+    elif any(len(part) > 63 or not part for part in name.split(".")):
+        problem = "each dot-separated part is 1-63 characters"
+    elif ".." in name or ".-" in name or "-." in name:
+        problem = "no '..', '.-' or '-.'"
+    elif _IPV4_RE.match(name):
+        problem = "a bucket name cannot be an IP address"
+    elif name.startswith("goog") or "google" in name or "g00gle" in name:
+        problem = "a bucket name cannot start with 'goog' or contain 'google'"
+    if problem:
+        raise StorageError(f"invalid bucket name {name!r}: {problem}")
+    return name
+
+
+def parse_gs_uri(uri: str) -> tuple[str, str]:
+    """'gs://bucket/some/prefix/' -> ('bucket', 'some/prefix'); raise StorageError if invalid."""
+    if not uri.startswith("gs://"):
+        raise StorageError(f"not a Cloud Storage URI: {uri!r} (expected gs://bucket[/prefix])")
+    bucket, _, prefix = uri[len("gs://") :].partition("/")
+    if not bucket:
+        raise StorageError(f"{uri!r} names no bucket (expected gs://bucket[/prefix])")
+    check_bucket_name(bucket)
+    prefix = prefix.strip("/")
+    if "//" in prefix or any(p in (".", "..") for p in prefix.split("/")):
+        raise StorageError(f"{uri!r}: the prefix may not contain empty, '.' or '..' parts")
+    return bucket, prefix
+
+
+def default_retry() -> Retry:
+    """The client's DEFAULT_RETRY (429/408/5xx/connection errors, exponential backoff)."""
+    return DEFAULT_RETRY
+
+
+class GcsStorage:
+    """Objects below `gs://bucket/prefix`; keys are names relative to the prefix."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        client: storage.Client | None = None,
+        retry: Retry | None = None,
+        block_size: int = BLOCK_SIZE,
+        first_fetch: int = FIRST_FETCH,
+        read_ahead: int = READ_AHEAD,
+        cache_blocks: int = CACHE_BLOCKS,
+    ) -> None:
+        self.bucket_name = check_bucket_name(bucket)
+        self.prefix = prefix.strip("/")
+        self.root = f"gs://{self.bucket_name}" + (f"/{self.prefix}" if self.prefix else "")
+        self._client = client if client is not None else _make_client()
+        self._bucket = self._client.bucket(self.bucket_name)
+        self._retry = retry if retry is not None else default_retry()
+        self.block_size = block_size
+        self.first_fetch = first_fetch
+        self.read_ahead = read_ahead
+        self.cache_blocks = cache_blocks
+
+    @classmethod
+    def from_uri(cls, uri: str, **kwargs: Any) -> GcsStorage:
+        """A storage root for `gs://bucket[/prefix]`."""
+        bucket, prefix = parse_gs_uri(uri)
+        return cls(bucket, prefix, **kwargs)
+
+    # --- names
+    def _name(self, key: str) -> str:
+        key = key.lstrip("/")
+        if not key or "\n" in key or "\r" in key or any(p in (".", "..") for p in key.split("/")):
+            raise StorageError(f"invalid object key {key!r} below {self.root}")
+        name = f"{self.prefix}/{key}" if self.prefix else key
+        if len(name.encode()) > 1024:
+            raise StorageError(f"object name too long (over 1024 bytes): {name[:80]}...")
+        return name
+
+    def _key(self, name: str) -> str:
+        return name[len(self.prefix) + 1 :] if self.prefix else name
+
+    def uri(self, key: str) -> str:
+        return f"gs://{self.bucket_name}/{self._name(key)}"
+
+    # --- reads
+    def stat(self, key: str) -> ObjectInfo | None:
+        name = self._name(key)
+        try:
+            blob = self._bucket.get_blob(name, retry=self._retry)
+        except Exception as exc:
+            raise self._error(exc, "stat", name) from None
+        return None if blob is None else self._info(key, blob)
+
+    def open_read(self, key: str, stats: ReadStats | None = None) -> BinaryIO:
+        """A seekable reader over the object's current generation (see RangeReader)."""
+        info = self.stat(key)
+        if info is None:
+            raise NotFound(f"{self.uri(key)} does not exist")
+        name = self._name(key)
+        blob = self._bucket.blob(name, generation=info.generation)
+        uri = self.uri(key)
+
+        def fetch(start: int, end: int) -> bytes:
+            try:
+                return blob.download_as_bytes(
+                    start=start,
+                    end=end - 1,  # inclusive
+                    raw_download=True,  # the stored bytes, never a decompressed transcoding
+                    checksum=None,  # a range has no whole-object checksum to check
+                    retry=self._retry,
+                )
+            except api_exceptions.NotFound:
+                raise NotFound(
+                    f"{uri} was replaced or deleted while being read (generation "
+                    f"{info.generation} is gone); run again to use the new version"
+                ) from None
+            except Exception as exc:
+                raise self._error(exc, "read", name) from None
+
+        reader = RangeReader(
+            fetch,
+            info.size,
+            stats or ReadStats(),
+            block_size=self.block_size,
+            first_fetch=self.first_fetch,
+            read_ahead=self.read_ahead,
+            cache_blocks=self.cache_blocks,
+            uri=uri,
+        )
+        return reader  # type: ignore[return-value]
+
+    def list(self, prefix: str) -> Iterator[str]:
+        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
+        try:
+            for blob in self._client.list_blobs(self._bucket, prefix=full, retry=self._retry):
+                if not blob.name.endswith("/"):  # folder placeholders made by some tools
+                    yield self._key(blob.name)
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, "list", full) from None
+
+    # --- writes
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
+        metadata: dict[str, str] | None = None,
+        if_generation_match: int | None = None,
+    ) -> ObjectInfo:
+        name = self._name(key)
+        blob = self._bucket.blob(name)
+        blob.metadata = dict(metadata) if metadata else None
+        blob.content_type = content_type
+        action = "create" if if_generation_match == 0 else "replace"
+        try:
+            response = blob._do_multipart_upload(
+                self._client,
+                io.BytesIO(data),
+                content_type,
+                len(data),
+                None,  # predefined_acl
+                if_generation_match,
+                None,  # if_generation_not_match
+                None,  # if_metageneration_match
+                None,  # if_metageneration_not_match
+                checksum="crc32c",
+                retry=self._retry,
+            )
+            blob._set_properties(response.json())
+        except api_exceptions.PreconditionFailed:
+            landed = self._identical(key, data, content_type, metadata or {})
+            if landed is not None:
+                return landed  # a retried request whose first attempt had succeeded
+            if if_generation_match == 0:
+                raise PreconditionFailed(f"{self.uri(key)} already exists; not replaced") from None
+            raise PreconditionFailed(
+                f"{self.uri(key)} changed since generation {if_generation_match} was read; "
+                "not replaced"
+            ) from None
+        except Exception as exc:
+            raise self._error(exc, action, name) from None
+        return self._info(key, blob)
+
+    def _identical(
+        self, key: str, data: bytes, content_type: str, metadata: dict[str, str]
+    ) -> ObjectInfo | None:
+        """The object at `key` if it holds exactly `data`, `content_type` and `metadata`."""
+        try:
+            blob = self._bucket.get_blob(self._name(key), retry=self._retry)
+        except Exception:
+            return None
+        if blob is None or blob.size != len(data) or blob.content_type != content_type:
+            return None
+        if (blob.metadata or {}) != metadata or blob.crc32c != _crc32c(data):
+            return None
+        return self._info(key, blob)
+
+    # --- helpers
+    def _info(self, key: str, blob: storage.Blob) -> ObjectInfo:
+        return ObjectInfo(
+            key=key,
+            size=int(blob.size or 0),
+            generation=int(blob.generation or 0),
+            metadata=dict(blob.metadata or {}),
+        )
+
+    def _error(self, exc: BaseException, action: str, name: str) -> StorageError:
+        where = f"gs://{self.bucket_name}/{name}"
+        return translate_error(exc, action, self.bucket_name, where)
+
+
+def translate_error(exc: BaseException, action: str, bucket: str, where: str) -> StorageError:
+    """A client exception as the storage contract's error, with a message that says what to do."""
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, api_exceptions.PreconditionFailed):
+        return PreconditionFailed(f"{where}: precondition failed ({action})")
+    if isinstance(exc, api_exceptions.NotFound):
+        if action in ("create", "replace", "list"):
+            return NotFound(f"bucket gs://{bucket} does not exist (or is not visible): {where}")
+        return NotFound(f"{where} does not exist")
+    if isinstance(exc, (api_exceptions.Unauthorized, auth_exceptions.GoogleAuthError)):
+        return StorageError(
+            f"cannot {action} {where}: no valid Google credentials ({_short(exc)}). Locally run "
+            "`gcloud auth application-default login`; on Cloud Run the job's service account "
+            "is used"
+        )
+    if isinstance(exc, api_exceptions.Forbidden):
+        need = _PERMISSIONS.get(action, "access")
+        return StorageError(
+            f"permission denied: cannot {action} {where}. Grant the job's service account "
+            f"{need} on bucket gs://{bucket} ({_short(exc)})"
+        )
+    if isinstance(exc, api_exceptions.RetryError) or _is_transient(exc):
+        return StorageError(
+            f"cannot {action} {where}: Cloud Storage kept failing after retries ({_short(exc)})"
+        )
+    return StorageError(f"cannot {action} {where}: {_short(exc)}")
+
+
+def _is_transient(exc: BaseException) -> bool:
+    from google.cloud.storage.retry import _should_retry  # the client's own predicate
+
+    try:
+        return bool(_should_retry(exc))
+    except Exception:
+        return False
+
+
+def _short(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    text = str(text).splitlines()[0] if str(text).strip() else type(exc).__name__
+    return text[:300]
+
+
+def _crc32c(data: bytes) -> str:
+    """CRC32C as Cloud Storage reports it: base64 of the big-endian 4 bytes."""
+    return base64.b64encode(google_crc32c.value(data).to_bytes(4, "big")).decode()
+
+
+def _make_client() -> storage.Client:
+    """A client for the ambient credentials (or the emulator in STORAGE_EMULATOR_HOST)."""
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCLOUD_PROJECT")
+    if not project and os.environ.get("STORAGE_EMULATOR_HOST"):
+        project = EMULATOR_PROJECT
+    try:
+        # project=None: object reads and writes need no project, so none is inferred.
+        return storage.Client(project=project)
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise StorageError(
+            "no Google credentials for Cloud Storage: run `gcloud auth application-default "
+            f"login` locally, or run on Cloud Run with a service account ({_short(exc)})"
+        ) from None
+
+
+class RangeReader(io.RawIOBase):
+    """A seekable, read-only file over `fetch(start, end) -> bytes` (end exclusive).
+
+    Reads are served from block-aligned blocks of `block_size` bytes in an LRU cache of
+    `cache_blocks` blocks. On a miss, the missing blocks a read needs are fetched in one
+    request; when the miss continues where the previous fetch ended, the request grows
+    (doubling) up to `read_ahead` bytes. Not thread-safe: one reader per consumer.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], bytes],
+        size: int,
+        stats: ReadStats,
+        *,
+        block_size: int = BLOCK_SIZE,
+        first_fetch: int = FIRST_FETCH,
+        read_ahead: int = READ_AHEAD,
+        cache_blocks: int = CACHE_BLOCKS,
+        uri: str = "",
+    ) -> None:
+        if block_size <= 0:
+            raise ValueError("block_size must be positive")
+        self._fetch = fetch
+        self._size = size
+        self._stats = stats
+        self._bs = block_size
+        self._max_run = max(1, read_ahead // block_size)
+        self._first_run = min(max(1, first_fetch // block_size), self._max_run)
+        self._cache: OrderedDict[int, memoryview] = OrderedDict()
+        self._cache_blocks = max(cache_blocks, self._max_run + 1)
+        self._pos = 0
+        self._next = -1  # the block after the last fetched run
+        self._run = 1  # blocks in the next sequential fetch
+        self._lock = threading.Lock()
+        # Deliberately not `name`: PyAV hands a file's name to libavformat, which treats a
+        # URL-like name as a network input and enlarges its reads (see the bench).
+        self.uri = uri
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if self.closed:
+            raise ValueError("seek on a closed reader")
+        if whence == io.SEEK_SET:
+            pos = offset
+        elif whence == io.SEEK_CUR:
+            pos = self._pos + offset
+        elif whence == io.SEEK_END:
+            pos = self._size + offset
+        else:
+            raise ValueError(f"invalid whence {whence}")
+        if pos < 0:
+            raise OSError(f"negative seek position {pos}")
+        self._pos = pos
+        return pos
+
+    def readinto(self, buffer: Any) -> int:
+        if self.closed:
+            raise ValueError("read from a closed reader")
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), self._size - self._pos)
+        if want <= 0:
+            return 0
+        with self._lock:
+            done = 0
+            while done < want:
+                pos = self._pos + done
+                index, offset = divmod(pos, self._bs)
+                block = self._block(index, last=(pos + want - done - 1) // self._bs)
+                n = min(len(block) - offset, want - done)
+                view[done : done + n] = block[offset : offset + n]
+                done += n
+        self._pos += done
+        return done
+
+    def _block(self, index: int, last: int) -> memoryview:
+        block = self._cache.get(index)
+        if block is not None:
+            self._cache.move_to_end(index)
+            return block
+        sequential = index == self._next
+        self._run = min(self._run * 2, self._max_run) if sequential else self._first_run
+        count = min(max(self._run, last - index + 1), self._cache_blocks)
+        end_block = index + 1
+        limit = min(index + count, -(-self._size // self._bs))
+        while end_block < limit and end_block not in self._cache:
+            end_block += 1
+        start, end = index * self._bs, min(end_block * self._bs, self._size)
+        data = self._fetch(start, end)
+        if len(data) != end - start:
+            raise StorageError(
+                f"{self.uri}: asked for bytes {start}-{end - 1}, got {len(data)} bytes"
+            )
+        self._stats.add(len(data))
+        view = memoryview(data)
+        for i in range(index, end_block):
+            self._cache[i] = view[(i - index) * self._bs : (i - index + 1) * self._bs]
+            self._cache.move_to_end(i)
+        first = self._cache[index]
+        while len(self._cache) > self._cache_blocks:
+            self._cache.popitem(last=False)
+        self._next = end_block
+        return first
+
+    def close(self) -> None:
+        self._cache.clear()
+        super().close()
