@@ -113,3 +113,45 @@ def test_stand_in_serves_the_extracted_schema(terraform):
     }
     secret_version = served["resource_schemas"]["google_secret_manager_secret_version"]["block"]
     assert secret_version["attributes"]["secret_data_wo"].get("write_only") is True
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_readme_documents_every_input_and_output(module):
+    directory = TERRAFORM_DIR / "modules" / module
+    readme = (directory / "README.md").read_text()
+    names = re.findall(r'^variable "(\w+)"', (directory / "variables.tf").read_text(), re.M)
+    names += re.findall(r'^output "(\w+)"', (directory / "outputs.tf").read_text(), re.M)
+    missing = [name for name in names if f"| `{name}` |" not in readme]
+    assert not missing, f"{module}/README.md has no table row for {missing}"
+    assert "## Least-privilege matrix" in readme
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_readme_matrix_lists_every_granted_role(module):
+    """Every role the module's code grants appears in its README matrix."""
+    directory = TERRAFORM_DIR / "modules" / module
+    code = "\n".join(p.read_text() for p in directory.glob("*.tf"))
+    matrix = (directory / "README.md").read_text().split("## Least-privilege matrix")[1]
+    granted = set(re.findall(r'"(roles/[\w.]+)"', code))
+    missing = sorted(role for role in granted if f"`{role}`" not in matrix)
+    assert not missing, f"{module} grants {missing} but its README matrix does not list them"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_env_outputs_are_the_ones_trigger_and_release_read(env):
+    outputs = re.findall(
+        r'^output "(\w+)"', (TERRAFORM_DIR / "envs" / env / "outputs.tf").read_text(), re.M
+    )
+    assert set(outputs) == {
+        "project_id",
+        "region",
+        "workflow_name",
+        "workflow_id",
+        "job_name",
+        "job_service_account",
+        "video_bucket",
+        "training_bucket",
+        "artifact_registry_repository_url",
+        "wif_provider",
+        "deployer_service_account",
+    }
