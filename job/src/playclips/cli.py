@@ -16,11 +16,11 @@ import click
 from . import __version__
 from .config import (
     JOB_ENV,
-    SETTINGS,
     ConfigError,
     Settings,
     check_run_id,
     default_run_id,
+    find_setting,
     games_from_env,
     parse_angles,
     task_shard,
@@ -31,8 +31,8 @@ from .runner import Display, run_games
 
 
 def setting_option(name: str, **kwargs: Any) -> Any:
-    """A Click option for one entry of config.SETTINGS."""
-    s = SETTINGS[name]
+    """A Click option for one entry of the settings tables in config."""
+    s = find_setting(name)
     if s.default is not None and "default" not in kwargs:
         kwargs["default"] = s.default
         kwargs["show_default"] = True
@@ -162,6 +162,188 @@ def _finish(reports: list[GameReport], json_lines: bool) -> None:
             )
         for line in report.failure_lines():
             click.echo(f"error: {line}", err=True)
+
+
+# --- finalize and trigger: the dataset and the whole pipeline (docs/orchestration.md) ---------
+
+
+@main.command()
+@click.argument("game_ids", nargs=-1)
+@setting_option("out", required=True)
+@setting_option("run_id", required=True)
+@setting_option("splits")
+@setting_option("prompt")
+def finalize(game_ids: tuple[str, ...], out: str, run_id: str, splits: str, prompt: str) -> None:
+    """Write the run's dataset from its games' manifests and reports.
+
+    GAME_IDS default to every game in PLAYCLIPS_GAMES (finalize runs as one task). Writes
+    datasets/{run_id}/: clips/, vertex/ and gemini/ JSONL split by game, and summary.json.
+    Exits 0 when the dataset is written, even if games failed (summary.json lists them),
+    1 when it cannot be written, 2 on bad usage.
+    """
+    from .dataset import DatasetError, check_prompt, parse_splits
+
+    try:
+        run_id = check_run_id(run_id)
+        shares, prompt = parse_splits(splits), check_prompt(prompt)
+        games = list(game_ids) or games_from_env()
+    except (ConfigError, DatasetError) as exc:
+        raise click.UsageError(str(exc)) from None
+    if not games:
+        raise click.UsageError("no games: give GAME_IDS or set PLAYCLIPS_GAMES")
+    sys.exit(0 if _finalize(out, run_id, games, shares, prompt) is not None else 1)
+
+
+def _finalize(
+    out: str, run_id: str, games: list[str], shares: dict[str, float], prompt: str
+) -> dict[str, Any] | None:
+    from .dataset import finalize as write_dataset
+    from .storage import StorageError, open_storage
+
+    try:
+        summary = write_dataset(open_storage(out), run_id, games, shares, prompt)
+    except StorageError as exc:
+        click.echo(f"error: run {run_id}: the dataset was not written: {exc}", err=True)
+        return None
+    _print_summary(summary)
+    return summary
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    games = summary["games"]
+    echo = lambda text: click.echo(text, err=True)  # noqa: E731
+    echo(
+        f"Dataset of run {summary['run_id']}: {len(games['ok'])} game(s) ok, "
+        f"{len(games['partial'])} partial, {len(games['failed'])} failed"
+    )
+    for split, n in summary["counts"].items():
+        echo(
+            f"  {split:<10} {n['games']} game(s), {n['clips']} clips "
+            f"(Vertex AI {n['vertex']}, Gemini {n['gemini']})"
+        )
+    for kind in ("partial", "failed"):
+        for game in games[kind]:
+            echo(f"error: {game['game_id']}: {kind}: {game['reason']}")
+    for item in summary["skipped"][:5]:
+        echo(f"warning: {item['format']}: skipped {item['uri']}: {item['reason']}")
+    if len(summary["skipped"]) > 5:
+        echo(f"warning: {len(summary['skipped']) - 5} more skipped (see summary.json)")
+    for warning in summary["warnings"]:
+        echo(f"warning: {warning}")
+    files = summary.get("files", {})
+    if files:
+        echo(f"Summary: {files['summary']}")
+        echo(f"Vertex AI import file: {files['vertex']}")
+        echo(f"Gemini tuning files: {files['gemini']['train']} (and validation, test)")
+
+
+def _like_run(name: str) -> Any:
+    """Option `name` as `playclips run` takes it (flag, env var, type), passed on unless unset."""
+    param = next(p for p in run.params if p.name == name)
+    return setting_option(name, type=param.type, default=None)
+
+
+@main.command()
+@click.argument("game_ids", nargs=-1, required=True)
+@setting_option("env", type=click.Choice(["local", "dev", "prod"]))
+@click.option(
+    "--wait/--no-wait",
+    default=False,
+    help="Cloud: follow the execution until it ends, print the summary, and exit 1 if it "
+    "failed or a game did (local runs always wait).",
+)
+@_like_run("mode")
+@_like_run("height")
+@_like_run("fps")
+@_like_run("crf")
+@_like_run("preset")
+@_like_run("run_id")
+@setting_option("splits", default=None)
+@setting_option("prompt", default=None)
+@setting_option("project")
+@setting_option("region")
+@setting_option("workflow")
+@setting_option("out", default="out", show_default=True)
+@setting_option("plays")
+@setting_option("videos")
+@setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
+def trigger(game_ids: tuple[str, ...], env: str, wait: bool, **options: Any) -> None:
+    """Clip GAME_IDS and build their dataset, here (--env local) or in the cloud.
+
+    local: `playclips run` then `playclips finalize` on this machine, below --out. Asked
+    for the demo game (demo-game-1) with no --plays/--videos, it makes it first.
+    dev/prod: starts one execution of the environment's workflow (names from `terraform
+    output`, or --project/--region/--workflow) and prints it and its console URL.
+    """
+    if env == "local":
+        sys.exit(_trigger_local(list(game_ids), options))
+    sys.exit(_trigger_cloud(list(game_ids), env, wait, options))
+
+
+def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
+    from .dataset import DatasetError, check_prompt, parse_splits
+    from .demo import DEMO_GAME, make_sample_game
+
+    plays, videos, out = options["plays"], options["videos"], options["out"]
+    if not (plays and videos):
+        if set(games) != {DEMO_GAME}:
+            raise click.UsageError(
+                f"--plays and --videos (or PLAYCLIPS_PLAYS, PLAYCLIPS_VIDEOS) are needed for "
+                f"games other than the demo game {DEMO_GAME}"
+            )
+        click.echo(f"Sample game in {out} (made once, then reused)", err=True)
+        made = make_sample_game(Path(out), lambda m: click.echo(f"  {m}", err=True))
+        plays, videos = str(made[0]), str(made[1])
+    # Parsed by `run` itself, so its checks, defaults and environment variables apply.
+    argv = ["--plays", plays, "--videos", videos, "--out", out]
+    for name in ("mode", "height", "fps", "crf", "preset", "run_id", "log_format"):
+        if options[name] is not None:
+            argv += [find_setting(name).flag, str(options[name])]
+    try:
+        with run.make_context("run", argv) as ctx:
+            settings = _settings(ctx.params)
+        shares = parse_splits(options["splits"] or find_setting("splits").default)
+        prompt = check_prompt(options["prompt"] or find_setting("prompt").default)
+    except (ConfigError, DatasetError) as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Run {settings.run_id}: {len(games)} game(s) into {out}", err=True)
+    code = _run(settings, games)
+    summary = _finalize(out, settings.run_id, games, shares, prompt)
+    return 1 if code or summary is None or not summary["ok"] else 0
+
+
+def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, Any]) -> int:
+    from .trigger import (
+        TriggerError,
+        console_url,
+        execution_argument,
+        executions_client,
+        outcome,
+        resolve_target,
+        start,
+    )
+    from .trigger import wait as wait_for
+
+    passed = ("mode", "height", "fps", "crf", "preset", "run_id", "splits", "prompt")
+    try:
+        argument = execution_argument(games, **{k: options[k] for k in passed})
+        target = resolve_target(env, options["project"], options["region"], options["workflow"])
+        client = executions_client()
+        execution = start(client, target, argument)
+        click.echo(f"Started {execution.name}")
+        click.echo(f"Console: {console_url(execution.name)}")
+        if not wait:
+            return 0
+        execution = wait_for(client, execution.name, lambda m: click.echo(f"  {m}", err=True))
+    except TriggerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    summary, error = outcome(execution)
+    if summary is None:
+        click.echo(f"error: {error}", err=True)
+        return 1
+    _print_summary(summary)
+    return 0 if summary.get("ok") else 1
 
 
 if __name__ == "__main__":

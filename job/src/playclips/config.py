@@ -97,6 +97,60 @@ TASK_COUNT_ENV = "CLOUD_RUN_TASK_COUNT"
 EXECUTION_ENV = "CLOUD_RUN_EXECUTION"
 JOB_ENV = "CLOUD_RUN_JOB"
 
+# The Gemini tuning prompt; dataset.PROMPT_FIELDS lists the placeholders it may use.
+DEFAULT_PROMPT = (
+    "Football game {game_id}, camera {angle}. Watch the play between {start} and {end} of this "
+    "clip. Which kind of play is it (one of: {labels})? Answer with JSON: "
+    '{{"label": "...", "description": "..."}}'
+)
+
+# Options of `playclips finalize` and `playclips trigger`. They are kept out of SETTINGS, whose
+# every entry is an option of `playclips run` (tests/test_cli.py holds it to that).
+DATASET_SETTINGS: dict[str, Setting] = {
+    "splits": Setting(
+        "--splits",
+        "PLAYCLIPS_SPLITS",
+        "Train,validation,test shares of the games. The split is by game (a game's clips never "
+        "straddle splits) and decided by a hash of the game id; a held-out split gets "
+        "floor(games x share) games, so small runs train on everything.",
+        "0.8,0.1,0.1",
+    ),
+    "prompt": Setting(
+        "--prompt",
+        "PLAYCLIPS_PROMPT",
+        "Gemini tuning: text of the user turn beside the clip. Placeholders: {game_id}, "
+        "{play_id}, {angle}, {start}, {end} (the play inside the clip, e.g. 1.25s), {labels} "
+        "(every label in the dataset); write {{ and }} for literal braces.",
+        DEFAULT_PROMPT,
+    ),
+}
+TRIGGER_SETTINGS: dict[str, Setting] = {
+    "env": Setting(
+        "--env",
+        "PLAYCLIPS_ENV",
+        "local: clip and finalize here (the demo game is made when asked for); dev or prod: "
+        "start the workflow that terraform/envs/ENV deployed.",
+        "local",
+    ),
+    "project": Setting(
+        "--project", "PLAYCLIPS_PROJECT", "Cloud: project id (default: terraform output)."
+    ),
+    "region": Setting(
+        "--region", "PLAYCLIPS_REGION", "Cloud: workflow region (default: terraform output)."
+    ),
+    "workflow": Setting(
+        "--workflow", "PLAYCLIPS_WORKFLOW", "Cloud: workflow name (default: terraform output)."
+    ),
+}
+
+
+def find_setting(name: str) -> Setting:
+    """The entry for `name` in SETTINGS, DATASET_SETTINGS or TRIGGER_SETTINGS."""
+    for table in (SETTINGS, DATASET_SETTINGS, TRIGGER_SETTINGS):
+        if name in table:
+            return table[name]
+    raise KeyError(name)
+
 
 class ConfigError(ValueError):
     """A setting has a value playclips cannot use; the message names the setting."""

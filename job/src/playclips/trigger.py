@@ -1,0 +1,203 @@
+"""Start the clip pipeline in the cloud: one Workflows execution of clip_pipeline.workflows.yaml.
+
+Where the workflow is comes from `terraform -chdir=terraform/envs/<env> output -json`
+(project_id, region, workflow_name) unless flags or environment variables name it. The
+execution's argument is the workflow's input, {"games": [...], "mode": ..., ...}; the
+Workflow Executions API takes it as a JSON *string*
+(POST https://workflowexecutions.googleapis.com/v1/projects/P/locations/L/workflows/W/executions
+with body {"argument": "<json>"}; google-cloud-workflows sends the same request over gRPC).
+With --wait, the execution is polled until it ends and its result (the dataset summary) is
+returned.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .model import InvalidId, check_id
+
+MAX_GAMES = 10_000  # Cloud Run's task limit per execution: one task per game
+ENVS = ("dev", "prod")
+CONSOLE = "https://console.cloud.google.com/workflows/workflow/{region}/{workflow}/execution/{id}?project={project}"
+DONE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "UNAVAILABLE")
+
+
+class TriggerError(Exception):
+    """The pipeline cannot be started or followed; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The deployed workflow an execution is started in."""
+
+    project: str
+    region: str
+    workflow: str
+
+    @property
+    def parent(self) -> str:
+        return f"projects/{self.project}/locations/{self.region}/workflows/{self.workflow}"
+
+
+def terraform_outputs(env: str, root: Path = Path()) -> dict[str, Any]:
+    """`terraform output -json` of terraform/envs/<env>, as {name: value}."""
+    folder = root / "terraform" / "envs" / env
+    if not folder.is_dir():
+        raise TriggerError(
+            f"{folder} does not exist: run from the repository root, or pass "
+            "--project, --region and --workflow"
+        )
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        raise TriggerError("terraform is not installed: pass --project, --region and --workflow")
+    proc = subprocess.run(
+        [terraform, f"-chdir={folder}", "output", "-json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise TriggerError(
+            f"terraform output failed in {folder} (has `make plan`/`make apply ENV={env}` run "
+            f"here?): {proc.stderr.strip()[-400:]}"
+        )
+    try:
+        return {name: out["value"] for name, out in json.loads(proc.stdout or "{}").items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise TriggerError(f"terraform output -json in {folder} is not JSON") from None
+
+
+def resolve_target(
+    env: str,
+    project: str | None = None,
+    region: str | None = None,
+    workflow: str | None = None,
+    outputs: Callable[[str], dict[str, Any]] = terraform_outputs,
+) -> Target:
+    """The workflow to run: flags first, then the environment's Terraform outputs."""
+    if env not in ENVS:
+        raise TriggerError(f"unknown environment {env!r}: use local, {' or '.join(ENVS)}")
+    if not (project and region and workflow):
+        out = outputs(env)
+        project = project or out.get("project_id")
+        region = region or out.get("region")
+        workflow = workflow or out.get("workflow_name")
+    missing = [
+        n for n, v in (("project", project), ("region", region), ("workflow", workflow)) if not v
+    ]
+    if missing:
+        raise TriggerError(
+            f"no {', '.join(missing)} for {env}: terraform output has none; pass "
+            + " ".join(f"--{m}" for m in missing)
+        )
+    return Target(str(project), str(region), str(workflow))
+
+
+def execution_argument(games: list[str], **options: Any) -> dict[str, Any]:
+    """The workflow's input: the games and every option given (None = the job's default).
+
+    Checks what the workflow checks, so a bad id fails here rather than in the cloud.
+    """
+    if not games:
+        raise TriggerError("give at least one GAME_ID")
+    if len(games) > MAX_GAMES:
+        raise TriggerError(
+            f"{len(games)} games: one execution takes at most {MAX_GAMES}; trigger in batches"
+        )
+    try:
+        for game in games:
+            check_id("game", game)
+    except InvalidId as exc:
+        raise TriggerError(str(exc)) from None
+    if len(set(games)) != len(games):
+        raise TriggerError("a game is listed twice")
+    return {"games": list(games), **{k: v for k, v in options.items() if v is not None}}
+
+
+def executions_client() -> Any:
+    """A Workflow Executions client with Application Default Credentials."""
+    from google.cloud.workflows import executions_v1  # lazily: the job never needs it
+
+    return executions_v1.ExecutionsClient()
+
+
+def start(client: Any, target: Target, argument: dict[str, Any]) -> Any:
+    """Create the execution; return it (its `name` identifies it)."""
+    from google.api_core import exceptions
+    from google.cloud.workflows import executions_v1
+
+    try:
+        return client.create_execution(
+            parent=target.parent,
+            execution=executions_v1.Execution(argument=json.dumps(argument)),
+        )
+    except exceptions.GoogleAPICallError as exc:
+        raise TriggerError(f"could not start {target.parent}: {exc}") from None
+
+
+def console_url(execution_name: str) -> str:
+    """The Cloud console page of an execution (projects/P/locations/L/workflows/W/executions/ID)."""
+    parts = execution_name.split("/")
+    if len(parts) != 8 or parts[0::2] != ["projects", "locations", "workflows", "executions"]:
+        raise TriggerError(f"not an execution name: {execution_name!r}")
+    project, region, workflow, execution_id = parts[1::2]
+    return CONSOLE.format(region=region, workflow=workflow, id=execution_id, project=project)
+
+
+def state_name(execution: Any) -> str:
+    """The execution's state as a name: ACTIVE, SUCCEEDED, FAILED, ..."""
+    return getattr(execution.state, "name", str(execution.state))
+
+
+def wait(
+    client: Any,
+    name: str,
+    progress: Callable[[str], None],
+    poll_s: float = 5.0,
+    max_poll_s: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Any:
+    """Poll the execution until it ends, reporting its state and current step as they change."""
+    from google.api_core import exceptions
+
+    started = time.monotonic()
+    last = ""
+    delay = poll_s
+    while True:
+        try:
+            execution = client.get_execution(name=name)
+        except exceptions.GoogleAPICallError as exc:
+            raise TriggerError(f"could not read {name}: {exc}") from None
+        state = state_name(execution)
+        steps = [s.step for s in execution.status.current_steps] if execution.status else []
+        now = f"{state}{' at ' + ', '.join(steps) if steps else ''}"
+        if now != last:
+            elapsed = int(time.monotonic() - started)
+            progress(f"{elapsed // 60}m{elapsed % 60:02d}s  {now}")
+            last, delay = now, poll_s
+        if state in DONE_STATES:
+            return execution
+        sleep(delay)
+        delay = min(delay * 1.5, max_poll_s)
+
+
+def outcome(execution: Any) -> tuple[dict[str, Any] | None, str]:
+    """(the workflow's result, if it returned one; an error message, or '')."""
+    state = state_name(execution)
+    if state != "SUCCEEDED":
+        payload = execution.error.payload if execution.error else ""
+        return None, f"the execution ended {state}: {payload or 'no error payload'}"
+    try:
+        result = json.loads(execution.result or "null")
+    except ValueError:
+        return None, f"the workflow returned something that is not JSON: {execution.result[:200]}"
+    if not isinstance(result, dict):
+        return None, f"the workflow returned {result!r}, not a summary"
+    return result, ""
