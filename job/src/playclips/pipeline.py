@@ -270,6 +270,10 @@ def _clip_angle(
                 report.clips_failed += 1
                 job.events.clip_done(game.game_id, angle, "failed", 0)
                 continue
+            except StorageError:  # the video became unreadable: fail the angle, but first
+                while in_flight:  # account for the clips already uploading (made or failed)
+                    _settle(in_flight.popleft(), game, angle, job, report, records, issues)
+                raise
             digest, existing = meta_of[spec.key]
             facts = _facts(cut, info, notes.get(spec.play.play_id, ""))
             metadata = {
