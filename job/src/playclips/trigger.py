@@ -27,6 +27,8 @@ MAX_GAMES = 10_000  # Cloud Run's task limit per execution: one task per game
 ENVS = ("dev", "prod")
 CONSOLE = "https://console.cloud.google.com/workflows/workflow/{region}/{workflow}/execution/{id}?project={project}"
 DONE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "UNAVAILABLE")
+POLL_S = 5.0  # first poll interval of --wait; it grows to MAX_POLL_S while nothing changes
+MAX_POLL_S = 60.0
 
 
 class TriggerError(Exception):
@@ -160,16 +162,13 @@ def wait(
     client: Any,
     name: str,
     progress: Callable[[str], None],
-    poll_s: float = 5.0,
-    max_poll_s: float = 60.0,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> Any:
     """Poll the execution until it ends, reporting its state and current step as they change."""
     from google.api_core import exceptions
 
     started = time.monotonic()
     last = ""
-    delay = poll_s
+    delay = POLL_S
     while True:
         try:
             execution = client.get_execution(name=name)
@@ -181,11 +180,11 @@ def wait(
         if now != last:
             elapsed = int(time.monotonic() - started)
             progress(f"{elapsed // 60}m{elapsed % 60:02d}s  {now}")
-            last, delay = now, poll_s
+            last, delay = now, POLL_S
         if state in DONE_STATES:
             return execution
-        sleep(delay)
-        delay = min(delay * 1.5, max_poll_s)
+        time.sleep(delay)
+        delay = min(delay * 1.5, MAX_POLL_S)
 
 
 def outcome(execution: Any) -> tuple[dict[str, Any] | None, str]:
