@@ -70,6 +70,7 @@ from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
 from google.auth import exceptions as auth_exceptions
 from google.cloud import storage
+from google.cloud.storage.exceptions import InvalidResponse
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from .base import NotFound, ObjectInfo, PreconditionFailed, ReadStats, StorageError
@@ -260,18 +261,13 @@ class GcsStorage:
         blob.content_type = content_type
         action = "create" if if_generation_match == 0 else "replace"
         try:
-            response = blob._do_multipart_upload(
+            response = _multipart_upload(
+                blob,
                 self._client,
-                io.BytesIO(data),
+                data,
                 content_type,
-                len(data),
-                None,  # predefined_acl
                 if_generation_match,
-                None,  # if_generation_not_match
-                None,  # if_metageneration_match
-                None,  # if_metageneration_not_match
-                checksum="crc32c",
-                retry=self._retry,
+                self._retry,
             )
             blob._set_properties(response.json())
         except api_exceptions.PreconditionFailed:
@@ -314,6 +310,41 @@ class GcsStorage:
     def _error(self, exc: BaseException, action: str, name: str) -> StorageError:
         where = f"gs://{self.bucket_name}/{name}"
         return translate_error(exc, action, self.bucket_name, where)
+
+
+def _multipart_upload(
+    blob: storage.Blob,
+    client: storage.Client,
+    data: bytes,
+    content_type: str,
+    if_generation_match: int | None,
+    retry: Retry,
+) -> Any:
+    """One multipart upload request (what `upload_from_string` does up to 8 MiB), any size.
+
+    Uses the client's own multipart path so that headers, metadata, checksums and retries are
+    the client's; its errors are re-raised as google.api_core exceptions like the public API's.
+    """
+    try:
+        return blob._do_multipart_upload(  # single-shot: see the module docstring
+            client,
+            io.BytesIO(data),
+            content_type,
+            len(data),
+            None,  # predefined_acl
+            if_generation_match,
+            None,  # if_generation_not_match
+            None,  # if_metageneration_match
+            None,  # if_metageneration_not_match
+            checksum="crc32c",
+            retry=retry,
+        )
+    except InvalidResponse as exc:
+        response = exc.response
+        detail = (response.text or str(exc))[:300]
+        raise api_exceptions.from_http_status(
+            response.status_code, f"{response.request.method} upload: {detail}", response=response
+        ) from None
 
 
 def translate_error(exc: BaseException, action: str, bucket: str, where: str) -> StorageError:
