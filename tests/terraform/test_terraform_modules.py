@@ -30,6 +30,14 @@ def test_env_validates(terraform, env):
     assert "The configuration is valid" in result.stdout
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_env_plan_tests_pass(terraform, env):
+    root = TERRAFORM_DIR / "envs" / env
+    terraform.run("get", "-no-color", cwd=root, data_dir=f"env-test-{env}")
+    result = terraform.run("test", "-no-color", cwd=root, data_dir=f"env-test-{env}")
+    assert re.search(r"Success! [1-9]\d* passed, 0 failed", result.stdout), result.stdout
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_module_plan_tests_pass(terraform, module):
     directory = TERRAFORM_DIR / "modules" / module

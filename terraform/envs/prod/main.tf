@@ -1,6 +1,15 @@
 locals {
-  labels = merge({ app = "playclips", env = local.env }, var.labels)
   env    = "prod"
+  labels = merge({ app = "playclips", env = local.env }, var.labels)
+  # The job's plain environment; the workflow adds PLAYCLIPS_GAMES, PLAYCLIPS_RUN_ID,
+  # PLAYCLIPS_MODE and encode options per execution.
+  job_env = {
+    PLAYCLIPS_VIDEOS     = module.storage.urls.video
+    PLAYCLIPS_OUT        = module.storage.urls.training
+    PLAYCLIPS_PLAYS      = "supabase"
+    SUPABASE_URL         = var.supabase_url
+    PLAYCLIPS_LOG_FORMAT = "json"
+  }
 }
 
 module "project_services" {
@@ -39,13 +48,7 @@ module "clip_job" {
   container = {
     image = var.job_image
     args  = ["run"]
-    env = {
-      PLAYCLIPS_VIDEOS     = module.storage.urls.video
-      PLAYCLIPS_OUT        = module.storage.urls.training
-      PLAYCLIPS_PLAYS      = "supabase"
-      SUPABASE_URL         = var.supabase_url
-      PLAYCLIPS_LOG_FORMAT = "json"
-    }
+    env   = local.job_env
   }
   resources = {
     cpu    = var.job.cpu
