@@ -1,7 +1,9 @@
-"""fake-gcs-server on loopback for the GCS tests: one server per session, fresh buckets per test.
+"""fake-gcs-server on loopback for the GCS tests: one server for this folder, fresh buckets
+per test.
 
-The real google-cloud-storage client talks to it through STORAGE_EMULATOR_HOST (set for the
-session, restored afterwards).
+The real google-cloud-storage client talks to it through STORAGE_EMULATOR_HOST and
+GOOGLE_CLOUD_PROJECT, set while these tests run and restored afterwards (package scope, so
+tests elsewhere never see them).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ FAST_RETRY = DEFAULT_RETRY.with_delay(initial=0.01, maximum=0.05, multiplier=2).
 _names = itertools.count()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fake_gcs() -> Iterator[FakeGcs]:
     server = start_fake_gcs()
     saved = {k: os.environ.get(k) for k in server.env()}

@@ -128,7 +128,12 @@ def test_a_game_end_to_end_on_cloud_storage(setup: Setup, tmp_path: Path) -> Non
     assert saved["counts"]["clips_made"] == 6
     for angle in report.angles:
         size = s.video_info[angle.angle].size
+        print(f"{angle.angle}: fetched {angle.bytes_read} of {size} bytes in "
+              f"{angle.read_requests} requests")  # fmt: skip
         assert 0 < angle.bytes_read < 0.4 * size, (angle.angle, angle.bytes_read, size)
+        # Index and first fetch at open, then about the clips' own bytes (key frame pre-roll
+        # included) plus at most one fetch window past each clip's end.
+        assert angle.bytes_read < 1.5 * angle.bytes_written + 256 * KiB
         assert angle.read_requests <= 40
         assert angle.video == f"gs://{s.videos.bucket_name}/{GAME}/{angle.angle}.mp4"
 

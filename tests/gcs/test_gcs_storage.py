@@ -52,6 +52,15 @@ def test_uri_and_prefix_parsing(fake_gcs: object) -> None:
     assert open_storage("gs://videos").uri("g1/FAR_LEFT.mp4") == "gs://videos/g1/FAR_LEFT.mp4"
 
 
+def test_an_emulator_needs_no_project_or_credentials(
+    fake_gcs: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    storage = GcsStorage.from_uri("gs://any-bucket")
+    assert storage._client.project == "playclips-local"
+    assert storage.stat("nothing") is None
+
+
 def test_create_only_replace_by_generation_and_metadata(gcs: GcsStorage) -> None:
     meta = {"playclips-spec": "abc", "playclips-source-generation": "42"}
     first = gcs.put("clips/a.mp4", b"one", content_type="video/mp4", metadata=meta,

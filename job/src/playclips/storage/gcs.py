@@ -35,8 +35,9 @@ CACHE_BLOCKS = 16 (16 MiB per open angle). 16 MiB windows save a few requests fo
 bytes and twice the memory. The reader does not expose a `name`: PyAV passes it to
 libavformat, which takes a URL-like name for a network input and enlarges its reads to the
 streams' interleaving distance (~2 MB, rows measured with the name: more bytes, no fewer
-requests at the chosen sizes). BlobReader (one buffer, no cache, cannot pin a generation or
-count bytes by itself) is on par at 8 MiB and was not needed.
+requests at the chosen sizes). BlobReader (one buffer and no cache; it counts nothing and
+pins a generation only when given if_generation_match) is on par at 8 MiB: ours adds the cache,
+the counts and the pin at no cost in requests.
 
 Writes (DESIGN decision 5): a single-shot multipart upload from memory, with the custom
 metadata and the precondition on the same request. The client switches to a resumable upload
