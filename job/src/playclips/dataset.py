@@ -117,7 +117,8 @@ def check_prompt(template: str) -> str:
     if unknown:
         raise DatasetError(
             f"prompt: unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; "
-            f"use {', '.join('{' + f + '}' for f in PROMPT_FIELDS)}"
+            f"use {', '.join('{' + f + '}' for f in PROMPT_FIELDS)}, and {{{{ and }}}} for "
+            "literal braces"
         )
     return template
 

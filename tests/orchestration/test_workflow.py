@@ -1,0 +1,248 @@
+"""The Workflows definition: valid, wired, and passing the job exactly what the job reads."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import jsonschema
+import pytest
+import yaml
+from playclips.cli import main
+from playclips.config import DATASET_SETTINGS, GAMES_ENV, SETTINGS
+from playclips.model import ID_PATTERN
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW = REPO / "workflows" / "clip_pipeline.workflows.yaml"
+# CI runs with a copy of shared/ beside the clone; a fresh machine may not have it.
+SCHEMA = REPO.parent / "shared" / "schemas" / "workflows.schema.json"
+RUN_CONNECTOR = "googleapis.run.v2.projects.locations.jobs.run"
+STDLIB_CALLS = ("http.", "sys.", "events.", "googleapis.")
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def steps_of(steps: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (name, body) in a step list, nested ones (try, for, switch, except) included."""
+    for item in steps:
+        ((name, body),) = item.items()
+        yield name, body
+        yield from nested(body)
+
+
+def nested(body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    if "steps" in body:
+        yield from steps_of(body["steps"])
+    if "try" in body:
+        tried = body["try"]
+        yield from steps_of(tried["steps"]) if "steps" in tried else nested(tried)
+    if "except" in body:
+        yield from steps_of(body["except"]["steps"])
+    if "for" in body:
+        yield from steps_of(body["for"]["steps"])
+    for condition in body.get("switch", []):
+        yield from nested(condition)
+
+
+def calls(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The bodies holding a `call` in a step (directly or as its try)."""
+    if "call" in body:
+        yield body
+    if "try" in body and "call" in body["try"]:
+        yield body["try"]
+
+
+def job_runs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Step name -> the args of each call to the Cloud Run jobs.run connector."""
+    return {
+        name: call["args"]
+        for name, body in steps_of(workflow["main"]["steps"])
+        for call in calls(body)
+        if call["call"] == RUN_CONNECTOR
+    }
+
+
+def test_validates_against_the_workflows_schema(workflow: dict[str, Any]) -> None:
+    if not SCHEMA.exists():
+        pytest.skip(f"{SCHEMA} is absent (it ships in shared/, beside the clone, in CI)")
+    schema = json.loads(SCHEMA.read_text())
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+        for e in jsonschema.Draft7Validator(schema).iter_errors(workflow)
+    ]
+    assert not errors, "\n".join(errors)
+
+
+def test_every_next_and_call_target_exists(workflow: dict[str, Any]) -> None:
+    subworkflows = set(workflow)
+    for routine, definition in workflow.items():
+        names = [name for name, _ in steps_of(definition["steps"])]
+        assert len(names) == len(set(names)), f"{routine}: a step name is used twice"
+        for name, body in steps_of(definition["steps"]):
+            targets = [body.get("next")] + [c.get("next") for c in body.get("switch", [])]
+            for target in filter(None, targets):
+                assert target in {*names, "end", "continue", "break"}, f"{name}: next {target}"
+            for call in calls(body):
+                if not call["call"].startswith(STDLIB_CALLS):
+                    assert call["call"] in subworkflows, f"{name}: calls {call['call']}"
+            retry = body.get("retry")
+            if isinstance(retry, dict) and "predicate" in retry:
+                predicate = retry["predicate"].removeprefix("${").removesuffix("}")
+                assert predicate in subworkflows, f"{name}: retry predicate {predicate}"
+
+
+def test_runs_one_clip_execution_with_a_task_per_game(workflow: dict[str, Any]) -> None:
+    runs = job_runs(workflow)
+    assert set(runs) == {"run_clips", "finalize"}
+    overrides = runs["run_clips"]["body"]["overrides"]
+    # `games` is what check_input returned: the validated list.
+    validate = dict(next(iter(s.items())) for s in workflow["main"]["steps"])["validate"]
+    assert validate["call"] == "check_input" and validate["result"] == "games"
+    assert overrides["taskCount"] == "${len(games)}"
+    (container,) = overrides["containerOverrides"]
+    assert container["name"] == "playclips"  # the container name the clip_job module sets
+    assert "args" not in container  # the job's default args, ["run"]
+    assert runs["finalize"]["body"]["overrides"]["taskCount"] == 1
+
+
+def env_names(workflow: dict[str, Any], variable: str) -> set[str]:
+    """Every env name the workflow puts into `variable` (initial list and later concats)."""
+    text = WORKFLOW.read_text()
+    assigned = next(
+        a[variable]
+        for _, body in steps_of(workflow["main"]["steps"])
+        for a in body.get("assign", [])
+        if variable in a and isinstance(a[variable], list)
+    )
+    names = {item["name"] for item in assigned}
+    for match in re.finditer(rf"- {variable}: '\$\{{list\.concat\({variable}, (.*)\)\}}'", text):
+        names |= set(re.findall(r'"name": "([A-Z_]+)"', match.group(1)))
+        if "encode_env[option]" in match.group(1):
+            init = dict(next(iter(s.items())) for s in workflow["main"]["steps"])["init"]
+            names |= set(
+                next(a for a in init["assign"] if "encode_env" in a)["encode_env"].values()
+            )
+    return names
+
+
+def command_env_vars(command: str) -> set[str]:
+    cmd = main.commands[command]
+    return {p.envvar for p in cmd.params if isinstance(p, click.Option) and p.envvar}
+
+
+def test_clip_env_is_exactly_what_run_reads(workflow: dict[str, Any]) -> None:
+    names = env_names(workflow, "clip_env")
+    expected = {GAMES_ENV} | {
+        SETTINGS[s].env for s in ("run_id", "mode", "height", "fps", "crf", "preset")
+    }
+    assert names == expected
+    assert names - {GAMES_ENV} <= command_env_vars("run")
+
+
+def test_finalize_env_and_args_are_what_finalize_reads(workflow: dict[str, Any]) -> None:
+    names = env_names(workflow, "finalize_env")
+    assert names == {GAMES_ENV} | {s.env for s in DATASET_SETTINGS.values()}
+    assert names - {GAMES_ENV} <= command_env_vars("finalize")
+    (container,) = job_runs(workflow)["finalize"]["body"]["overrides"]["containerOverrides"]
+    assert container["name"] == "playclips"
+    command, flag, value = container["args"]  # args replace the job's default ["run"]
+    assert command in main.commands
+    finalize = main.commands[command]
+    option = next(p for p in finalize.params if isinstance(p, click.Option) and flag in p.opts)
+    assert option.name == "run_id" and option.envvar == SETTINGS["run_id"].env
+    assert value == "${run_id}"
+    # finalize takes every game: GAME_IDS default to PLAYCLIPS_GAMES, unsharded.
+    assert any(isinstance(p, click.Argument) and p.name == "game_ids" for p in finalize.params)
+
+
+def test_encode_options_map_input_keys_to_the_settings_of_the_same_name(
+    workflow: dict[str, Any],
+) -> None:
+    init = dict(next(iter(s.items())) for s in workflow["main"]["steps"])["init"]
+    encode_env = next(a for a in init["assign"] if "encode_env" in a)["encode_env"]
+    assert encode_env == {k: SETTINGS[k].env for k in ("height", "fps", "crf", "preset")}
+
+
+def test_a_failed_clip_execution_still_reaches_finalize(workflow: dict[str, Any]) -> None:
+    main_steps = [next(iter(s)) for s in workflow["main"]["steps"]]
+    body = dict(next(iter(s.items())) for s in workflow["main"]["steps"])
+    run_clips = body["run_clips"]
+    handler = run_clips["except"]["steps"]
+    for name, step in steps_of(handler):
+        assert not {"raise", "return", "next"} & set(step), f"except step {name} leaves the flow"
+    assert "next" not in run_clips
+    # Nothing between the clip run and finalize can stop the flow.
+    between = main_steps[main_steps.index("run_clips") + 1 : main_steps.index("finalize")]
+    assert between == []
+
+
+def test_retries_back_off_and_only_transient_errors_retry_the_clip_run(
+    workflow: dict[str, Any],
+) -> None:
+    body = dict(next(iter(s.items())) for s in workflow["main"]["steps"])
+    for name in ("run_clips", "finalize"):
+        retry = body[name]["retry"]
+        assert retry["predicate"] == "${retry_transient}"
+        backoff = retry["backoff"]
+        assert all(isinstance(v, int) for v in backoff.values()), "the schema wants literals"
+        assert backoff["multiplier"] >= 2 and backoff["max_delay"] > backoff["initial_delay"]
+    assert body["run_clips"]["retry"]["max_retries"] <= body["finalize"]["retry"]["max_retries"]
+    predicate = yaml.safe_dump(workflow["retry_transient"])
+    assert "OperationError" not in predicate and "TimeoutError" not in predicate
+
+
+def test_connector_timeout_covers_the_largest_batch(workflow: dict[str, Any]) -> None:
+    runs = job_runs(workflow)
+    timeout = runs["run_clips"]["connector_params"]["timeout"]
+    # 10,000 tasks, 100 at a time, one 3600 s task timeout each, plus 3 tail retries.
+    assert timeout >= 10_000 // 100 * 3600 + 3 * 3600
+    assert timeout <= 31_536_000  # the connector's maximum, one year
+    assert runs["finalize"]["connector_params"]["timeout"] > 1800  # above the default
+
+
+def test_input_checks_use_the_jobs_id_rule(workflow: dict[str, Any]) -> None:
+    text = yaml.safe_dump(workflow["check_input"], width=1000)
+    regexes = set(re.findall(r'text\.match_regex\([^,]+, "([^"]+)"\)', text))
+    assert regexes == {f"^{ID_PATTERN.replace(chr(92), '')}$"}
+    assert text.count("text.find_all(") >= 2  # and no '..', as model.check_id says
+    for rule, regex in [("id", next(iter(regexes)))]:
+        for good in ("g1", "2024-09-08_KC.at.BAL", "a" * 128):
+            assert re.fullmatch(regex, good), (rule, good)
+        for bad in ("", "-g", "a/b", "a b", "a" * 129):
+            assert not re.fullmatch(regex, bad), (rule, bad)
+    assert "10000" in text
+
+
+def test_run_id_defaults_to_the_execution_id_and_reads_terraforms_env(
+    workflow: dict[str, Any],
+) -> None:
+    text = WORKFLOW.read_text()
+    assert 'sys.get_env("GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID")' in text
+    # The user_env_vars terraform/modules/pipeline sets; nothing else is read.
+    read = set(re.findall(r'sys\.get_env\("([A-Z_]+)"\)', text))
+    assert read == {
+        "GOOGLE_CLOUD_PROJECT_ID",
+        "GOOGLE_CLOUD_LOCATION",
+        "GOOGLE_CLOUD_WORKFLOW_EXECUTION_ID",
+        "PLAYCLIPS_JOB_NAME",
+        "PLAYCLIPS_TRAINING_BUCKET",
+    }
+    pipeline = REPO / "terraform" / "modules" / "pipeline" / "main.tf"
+    if pipeline.exists():
+        for name in ("PLAYCLIPS_JOB_NAME", "PLAYCLIPS_TRAINING_BUCKET"):
+            assert name in pipeline.read_text()
+
+
+def test_summary_is_read_from_where_finalize_writes_it(workflow: dict[str, Any]) -> None:
+    from playclips.dataset import dataset_key
+
+    text = WORKFLOW.read_text()
+    assert dataset_key("RUN", "summary.json") == "datasets/RUN/summary.json"
+    assert '"datasets/" + run_id + "/summary.json"' in text
