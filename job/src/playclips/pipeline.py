@@ -4,7 +4,13 @@ Angles run concurrently (each has its own open container); within an angle, clip
 order of start time while the previous clips upload, with a bounded number in flight so memory
 stays flat however long the game. Every clip is put create-only; a clip that already exists
 with metadata matching the source version and the clip spec is not made again, and the video
-is not even opened when every clip of an angle exists. The manifest is written last, whole.
+is not even opened when every clip of an angle exists. The manifest is written last, whole,
+then the contact sheet (sheet.py).
+
+Encode mode (media/encode.py) adds one step between cut and put: the cut clip goes to a pool
+of ffmpeg encodes shared by the game's angles, as many at once as the job has CPUs for; each
+angle's upload thread takes its clips' encodes in order, so uploads never wait on a busy CPU
+slot and at most uploads_in_flight + encodes_in_flight cut clips per angle are held in memory.
 """
 
 from __future__ import annotations
@@ -15,15 +21,17 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from .manifest import MANIFEST_CONTENT_TYPE, clip_record, manifest_key, render_manifest
 from .media.cut import AngleReader, Cut, MediaError
+from .media.encode import VIDEO_CODEC, EncodeOptions, encode_cut
 from .model import DEFAULT_ANGLES, ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_id
 from .plan import fit_to_video, plan_game, spec_hash
 from .plays import PlaysError, PlaysSource
 from .report import REPORT_CONTENT_TYPE, AngleReport, GameReport, report_key
+from .sheet import Tiles, thumbnail, write_contact_sheet
 from .storage import (
     ObjectInfo,
     PreconditionFailed,
@@ -77,10 +85,16 @@ class Job:
     read_buffer: int = 1 << 16
     events: Events = field(default_factory=NoEvents)
     stop: threading.Event = field(default_factory=threading.Event)
+    mode: str = "copy"  # copy | encode
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    encodes_in_flight: int = 1  # clips of one game encoded at once (encode.encoder_slots)
+    encode_threads: int = 1  # ffmpeg threads per encode
 
     @property
     def clip_options(self) -> dict[str, Any]:
         """Everything besides the play and source that decides a clip's bytes."""
+        if self.mode == "encode":
+            return {"mode": "encode", "format": 1, **asdict(self.encode)}
         return {"mode": "copy", "format": 1}
 
 
@@ -107,9 +121,10 @@ def run_game(game_id: str, job: Job) -> GameReport:
     listing = _list_game_videos(game_id, job.videos)
     by_angle = {a: [s for s in specs if s.angle == a] for a in job.angles}
     records: list[dict[str, Any]] = []
-    with ThreadPoolExecutor(max_workers=max(1, job.angles_in_flight)) as pool:
+    work = _GameWork(job)
+    with work, ThreadPoolExecutor(max_workers=max(1, job.angles_in_flight)) as pool:
         futures = {
-            angle: pool.submit(_run_angle, game, angle, by_angle[angle], listing, job)
+            angle: pool.submit(_run_angle, game, angle, by_angle[angle], listing, job, work)
             for angle in job.angles
         }
         for _angle, future in futures.items():
@@ -132,7 +147,43 @@ def run_game(game_id: str, job: Job) -> GameReport:
         job.out.put(
             manifest_key(game_id), render_manifest(records), content_type=MANIFEST_CONTENT_TYPE
         )
+        _write_sheet(report, records, job, work.tiles)
     return _finish(report, job, started)
+
+
+class _GameWork:
+    """What a game's angles share: the encode pool (encode mode) and the sheet's tiles."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.tiles = Tiles()
+        self.encodes = max(1, job.encodes_in_flight) if job.mode == "encode" else 0
+        self._pool = ThreadPoolExecutor(max_workers=self.encodes) if self.encodes else None
+
+    def __enter__(self) -> _GameWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool:
+            self._pool.shutdown(wait=True)
+
+    def make(self, cut: Cut, info: VideoInfo, note: str) -> Future[tuple[bytes, dict[str, Any]]]:
+        """The clip's bytes and facts: the cut itself (copy) or its encode (a pool's future)."""
+        if self._pool is None:
+            done: Future[tuple[bytes, dict[str, Any]]] = Future()
+            done.set_result((cut.data, _facts(cut, info, note)))
+            return done
+        return self._pool.submit(_encode, cut, info, note, self.job)
+
+
+def _write_sheet(report: GameReport, records: list[dict[str, Any]], job: Job, tiles: Tiles) -> None:
+    """Put the contact sheet; a failure is noted in the report but fails no clip."""
+    try:
+        report.contact_sheet = write_contact_sheet(
+            job.out, report.game_id, job.angles, records, tiles
+        )
+    except (StorageError, OSError, ValueError) as exc:
+        report.contact_sheet_error = f"the contact sheet was not written: {exc}"
 
 
 def _status(report: GameReport, job: Job) -> str:
@@ -192,7 +243,7 @@ def _resolve_video(
 
 
 def _run_angle(
-    game: Game, angle: str, specs: list[ClipSpec], listing: list[str], job: Job
+    game: Game, angle: str, specs: list[ClipSpec], listing: list[str], job: Job, work: _GameWork
 ) -> tuple[AngleReport, list[dict[str, Any]], dict[str, list[PlayIssue]]]:
     report = AngleReport(angle=angle)
     issues: dict[str, list[PlayIssue]] = {"rejected": [], "warnings": [], "failed": []}
@@ -202,7 +253,7 @@ def _run_angle(
     job.events.angle_planned(game.game_id, angle, len(specs))
     try:
         if specs:
-            _clip_angle(game, angle, specs, listing, job, report, records, issues, stats)
+            _clip_angle(game, angle, specs, listing, job, report, records, issues, stats, work)
     except (AngleFailed, MediaError, StorageError) as exc:
         report.status, report.error = "failed", str(exc)
         report.clips_failed = len(specs) - report.clips_made - report.clips_skipped
@@ -226,6 +277,7 @@ def _clip_angle(
     records: list[dict[str, Any]],
     issues: dict[str, list[PlayIssue]],
     stats: ReadStats,
+    work: _GameWork,
 ) -> None:
     storage, key = _resolve_video(game, angle, listing, job.videos)
     report.video = storage.uri(key)
@@ -242,6 +294,7 @@ def _clip_angle(
         existing = job.out.stat(spec.key)
         if existing and _matches(existing, source, digest):
             records.append(_record(spec, job.out, json.loads(existing.metadata[META_FACTS])))
+            work.tiles.add(spec.key, digest, None)  # the sheet finds the tile it had
             report.clips_skipped += 1
             job.events.clip_done(game.game_id, angle, "skipped", 0)
         else:
@@ -259,7 +312,7 @@ def _clip_angle(
         issues["warnings"].extend(trimmed)
         notes = {w.play_id: w.reason for w in trimmed}
         meta_of = {s.key: (d, e) for s, d, e in pending}
-        in_flight: deque[tuple[ClipSpec, Future[ObjectInfo]]] = deque()
+        in_flight: deque[tuple[ClipSpec, Future[_Made]]] = deque()
         for spec in fitted:
             if job.stop.is_set():
                 break
@@ -275,24 +328,22 @@ def _clip_angle(
                     _settle(in_flight.popleft(), game, angle, job, report, records, issues)
                 raise
             digest, existing = meta_of[spec.key]
-            facts = _facts(cut, info, notes.get(spec.play.play_id, ""))
             metadata = {
                 META_SOURCE: report.video,
                 META_GENERATION: str(source.generation),
                 META_SPEC: digest,
-                META_FACTS: json.dumps(facts, sort_keys=True),
             }
-            future = uploads.submit(_put_clip, job.out, spec, cut, metadata, existing)
+            made = work.make(cut, info, notes.get(spec.play.play_id, ""))
+            future = uploads.submit(_store_clip, job.out, spec, made, metadata, existing, work)
             in_flight.append((spec, future))
-            records.append(_record(spec, job.out, facts))
-            while len(in_flight) > job.uploads_in_flight:
+            while len(in_flight) > job.uploads_in_flight + work.encodes:
                 _settle(in_flight.popleft(), game, angle, job, report, records, issues)
         while in_flight:
             _settle(in_flight.popleft(), game, angle, job, report, records, issues)
 
 
 def _settle(
-    item: tuple[ClipSpec, Future[ObjectInfo]],
+    item: tuple[ClipSpec, Future[_Made]],
     game: Game,
     angle: str,
     job: Job,
@@ -302,27 +353,52 @@ def _settle(
 ) -> None:
     spec, future = item
     try:
-        info = future.result()
-    except StorageError as exc:
-        records[:] = [r for r in records if r["play_id"] != spec.play.play_id]
-        issues["failed"].append(PlayIssue(spec.play.play_id, f"upload failed: {exc}", angle))
+        info, record = future.result()
+    except (StorageError, MediaError) as exc:
+        reason = str(exc) if isinstance(exc, MediaError) else f"upload failed: {exc}"
+        issues["failed"].append(PlayIssue(spec.play.play_id, reason, angle))
         report.clips_failed += 1
         job.events.clip_done(game.game_id, angle, "failed", 0)
         return
+    records.append(record)
     report.clips_made += 1
     report.bytes_written += info.size
     job.events.clip_done(game.game_id, angle, "made", info.size)
 
 
+# A stored clip's object and its manifest record.
+_Made = tuple[ObjectInfo, dict[str, Any]]
+
+
+def _store_clip(
+    out: Storage,
+    spec: ClipSpec,
+    made: Future[tuple[bytes, dict[str, Any]]],
+    metadata: dict[str, str],
+    existing: ObjectInfo | None,
+    work: _GameWork,
+) -> _Made:
+    """Wait for the clip's bytes, take its thumbnail while they are in memory, put it."""
+    data, facts = made.result()
+    try:
+        tile = thumbnail(data, facts["play_start_offset_s"])
+    except ValueError:
+        tile = None  # a blank tile; the clip itself is fine
+    work.tiles.add(spec.key, metadata[META_SPEC], tile)
+    metadata = {**metadata, META_FACTS: json.dumps(facts, sort_keys=True)}
+    info = _put_clip(out, spec, data, metadata, existing)
+    return info, _record(spec, out, facts)
+
+
 def _put_clip(
-    out: Storage, spec: ClipSpec, cut: Cut, metadata: dict[str, str], existing: ObjectInfo | None
+    out: Storage, spec: ClipSpec, data: bytes, metadata: dict[str, str], existing: ObjectInfo | None
 ) -> ObjectInfo:
     """Create the clip; replace only the exact stale version seen; accept a racing twin."""
     generation = existing.generation if existing else 0
     try:
         return out.put(
             spec.key,
-            cut.data,
+            data,
             content_type=CLIP_CONTENT_TYPE,
             metadata=metadata,
             if_generation_match=generation,
@@ -369,3 +445,25 @@ def _facts(cut: Cut, info: VideoInfo, note: str) -> dict[str, Any]:
     if note:
         facts["note"] = note
     return facts
+
+
+def _encode(cut: Cut, info: VideoInfo, note: str, job: Job) -> tuple[bytes, dict[str, Any]]:
+    encoded = encode_cut(cut, job.encode, info.fps, job.encode_threads)
+    duration = round(encoded.end_s - encoded.start_s, 6)
+    facts = {
+        "clip_start_s": round(encoded.start_s, 6),
+        "clip_end_s": round(encoded.end_s, 6),
+        "play_start_offset_s": 0.0,
+        "play_end_offset_s": duration,
+        "duration_s": duration,
+        "bytes": len(encoded.data),
+        "frames": encoded.frames,
+        "video_codec": VIDEO_CODEC,
+        "width": encoded.width,
+        "height": encoded.height,
+        "fps": encoded.fps,
+        "mode": "encode",
+    }
+    if note:
+        facts["note"] = note
+    return encoded.data, facts

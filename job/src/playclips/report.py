@@ -48,6 +48,8 @@ class GameReport:
     warnings: list[PlayIssue] = field(default_factory=list)
     failed: list[PlayIssue] = field(default_factory=list)
     manifest: str = ""
+    contact_sheet: str = ""  # the sheet's URI once written (sheet.py)
+    contact_sheet_error: str = ""  # why it was not; the clips and manifest are unaffected
     seconds: float = 0.0
 
     @property

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from .config import Settings
+from .media.encode import EncodeOptions, available_cpus, encoder_slots
 from .pipeline import Events, Job, run_game, write_report
 from .plays import PlaysError, open_plays_source
 from .report import GameReport
@@ -34,6 +35,7 @@ class Display(Events):
 
 def build_job(settings: Settings, events: Events, stop: Any) -> Job:
     """Open the plays source and storage roots named by the settings."""
+    encodes, threads = encoder_slots(available_cpus(), settings.workers)
     return Job(
         plays=open_plays_source(settings.plays),
         videos=open_storage(settings.videos),
@@ -43,6 +45,12 @@ def build_job(settings: Settings, events: Events, stop: Any) -> Job:
         angles_in_flight=settings.angles_in_flight,
         events=events,
         stop=stop,
+        mode=settings.mode,
+        encode=EncodeOptions(
+            height=settings.height, fps=settings.fps, crf=settings.crf, preset=settings.preset
+        ),
+        encodes_in_flight=encodes,
+        encode_threads=threads,
     )
 
 
