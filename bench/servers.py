@@ -1,0 +1,245 @@
+"""Loopback servers for the bench: fake-gcs-server on disk, and a byte-counting HTTP proxy.
+
+fake-gcs-server runs with its filesystem backend so GB-size objects are never held in memory:
+it streams ranged reads from the file. A fixture is put in place without copying it: the file
+is hard-linked into the backend's folder and its object metadata (the JSON the backend keeps in
+the `user.metadata` extended attribute) is written next to it, with the fixture's real MD5 and
+CRC32C so that whole-object downloads pass the client's checksum check.
+
+The proxy sits between `ffmpeg -i http://...` and fake-gcs-server and counts the response bytes
+it relays: ffmpeg has no counter of its own for what it fetched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.support.fake_gcs import binary_path
+
+from .fixtures import Fixture
+
+PROJECT = "playclips-bench"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class DiskGcs:
+    """fake-gcs-server with `-backend filesystem` below `root`."""
+
+    url: str
+    port: int
+    root: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def env(self) -> dict[str, str]:
+        return {"STORAGE_EMULATOR_HOST": self.url, "GOOGLE_CLOUD_PROJECT": PROJECT}
+
+    def create_bucket(self, name: str) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/storage/v1/b?project={PROJECT}",
+            data=json.dumps({"name": name}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def place(self, bucket: str, name: str, fixture: Fixture) -> None:
+        """Make `fixture` the object gs://bucket/name by hard link (no copy, no upload)."""
+        target = self.root / bucket / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()
+        try:
+            os.link(fixture.file, target)
+        except OSError:  # another filesystem: a copy (slow for the 3 h fixture, but correct)
+            shutil.copyfile(fixture.file, target)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        meta = {
+            "StorageClass": "STANDARD",
+            "ContentType": "video/mp4",
+            "ContentEncoding": "",
+            "ContentDisposition": "",
+            "ContentLanguage": "",
+            "CacheControl": "",
+            "Crc32c": fixture.crc32c,
+            "Md5Hash": fixture.md5,
+            "Etag": fixture.md5,
+            "ACL": [],
+            "Metadata": {},
+            "Created": now,
+            "Deleted": "0001-01-01T00:00:00Z",
+            "Updated": now,
+            "CustomTime": "0001-01-01T00:00:00Z",
+            "Generation": time.time_ns() // 1000,
+            "RetentionMode": "",
+            "RetentionRetainUntil": "",
+        }
+        os.setxattr(target, "user.metadata", json.dumps(meta).encode())
+
+    def media_url(self, bucket: str, name: str, base: str | None = None) -> str:
+        quoted = urllib.parse.quote(name, safe="")
+        return f"{base or self.url}/storage/v1/b/{bucket}/o/{quoted}?alt=media"
+
+    def clear(self, bucket: str, prefix: str) -> None:
+        """Delete every object below `prefix` (by removing the backend's files)."""
+        shutil.rmtree(self.root / bucket / prefix, ignore_errors=True)
+
+    def cpu_seconds(self) -> float:
+        import psutil
+
+        with contextlib.suppress(psutil.Error):
+            t = psutil.Process(self.process.pid).cpu_times()
+            return t.user + t.system
+        return 0.0
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_disk_gcs(root: Path, timeout: float = 15.0) -> DiskGcs:
+    """Start fake-gcs-server (filesystem backend in `root`, emptied first) on loopback."""
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = root.parent / f"{root.name}.log"
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(
+            [
+                str(binary_path()),
+                "-scheme",
+                "http",
+                "-host",
+                "127.0.0.1",
+                "-port",
+                str(port),
+                "-backend",
+                "filesystem",
+                "-filesystem-root",
+                str(root),
+                "-external-url",
+                url,
+                "-public-host",
+                f"127.0.0.1:{port}",
+                "-log-level",
+                "warn",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    server = DiskGcs(url=url, port=port, root=root, process=process, log=log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with (
+            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+            urllib.request.urlopen(f"{url}/storage/v1/b", timeout=1) as response,
+        ):
+            if response.status == 200:
+                return server
+        time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"fake-gcs-server did not start: {log.read_text(errors='replace')[-2000:]}")
+
+
+class CountingProxy:
+    """A loopback TCP relay to `upstream_port` that counts the bytes sent back to clients."""
+
+    BUFFER = 256 << 10
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream = ("127.0.0.1", upstream_port)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        self.bytes_down = 0
+        self.connections = 0
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.bytes_down = 0
+            self.connections = 0
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            upstream = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # Small buffers: the proxy relays about as fast as the client reads, so a client
+            # that closes a connection early is not charged for megabytes that loopback's
+            # large default buffers would have pulled (a data-centre link's window is ~1 MB).
+            upstream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.BUFFER)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.BUFFER)
+            upstream.connect(self._upstream)
+        except OSError:
+            client.close()
+            return
+        up = threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True)
+        up.start()
+        self._pump(upstream, client, True)
+        up.join()
+        client.close()
+        upstream.close()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
+        buf = bytearray(64 << 10)
+        view = memoryview(buf)
+        try:
+            while True:
+                n = src.recv_into(buf)
+                if not n:
+                    break
+                dst.sendall(view[:n])
+                if count:
+                    with self._lock:
+                        self.bytes_down += n
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._stop = True
+        self._sock.close()
