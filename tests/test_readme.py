@@ -5,14 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from playclips.cli import main
-from playclips.config import SETTINGS
+from playclips.config import DATASET_SETTINGS, SETTINGS, TRIGGER_SETTINGS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def test_every_setting_is_in_the_readme_table() -> None:
-    for setting in SETTINGS.values():
-        assert f"| `{setting.flag}` | `{setting.env}` |" in README, setting.flag
+    rows = [line for line in README.splitlines() if line.startswith("| `--")]
+    for table in (SETTINGS, DATASET_SETTINGS, TRIGGER_SETTINGS):
+        for setting in table.values():
+            assert any(
+                f"`{setting.flag}`" in row.split("|")[1] and f"`{setting.env}`" in row
+                for row in rows
+            ), setting.flag
 
 
 def test_every_command_is_in_the_readme() -> None:
