@@ -93,6 +93,11 @@ class AngleReader:
             raise MediaError(f"{name}: its video stream has no usable timing or size")
         self._tb = Fraction(tb)
         self._origin = self._video.start_time or 0
+        try:
+            _check_mp4_copy(name, self._copied)
+        except MediaError:
+            self._container.close()
+            raise
 
     def close(self) -> None:
         self._container.close()
@@ -112,8 +117,14 @@ class AngleReader:
         if durations:
             duration = max(durations)
         else:
-            raise MediaError(f"{self.name}: its duration is unknown (is the file complete?)")
-        if duration <= 0 or (not v.frames and not v.duration):
+            raise MediaError(
+                f"{self.name}: its duration is unknown (a {self._container.format.name} stream "
+                "without timestamps, or an incomplete file); remux it into MP4 first"
+            )
+        # MP4/MOV index every sample, so no frames means an empty track; Matroska and most
+        # other containers give no per-stream count at all (frames == 0).
+        counted = "mp4" in self._container.format.name.split(",")
+        if duration <= 0 or (counted and not v.frames):
             raise MediaError(f"{self.name}: its video stream is empty")
         rate = v.average_rate or v.guessed_rate or 0
         return VideoInfo(
@@ -177,7 +188,11 @@ class AngleReader:
                 None,
             )
             if key is None:
-                break
+                at = float((start_ts - self._origin) * self._tb)
+                raise MediaError(
+                    f"{self.name}: no video data at or after the keyframe before {at:g} s "
+                    "although the index lists it: the file looks truncated; upload it again"
+                )
             if key.pts <= start_ts or target <= 0:
                 return key, packets
             target = min(target, key.dts) - 1  # shown after the start: try the keyframe before
@@ -215,6 +230,23 @@ class AngleReader:
             if end_t is not None and all(t >= end_t for t in latest.values()):
                 break
         return taken, others
+
+
+def _check_mp4_copy(name: str, streams: list[av.stream.Stream]) -> None:
+    """Raise MediaError if a stream's codec cannot be stream-copied into an MP4 clip."""
+    out = av.open(io.BytesIO(), mode="w", format="mp4")
+    try:
+        for s in streams:
+            try:
+                out.add_stream_from_template(s)
+            except (ValueError, av.error.FFmpegError):
+                codec = s.codec_context.name if s.codec_context else "unknown"
+                raise MediaError(
+                    f"{name}: its {s.type} codec {codec} cannot be stream-copied into an MP4 "
+                    "clip; convert the video to H.264 or HEVC (audio to AAC) first"
+                ) from None
+    finally:
+        out.close()
 
 
 def _frame_duration(v: av.video.stream.VideoStream) -> int:
