@@ -127,8 +127,8 @@ def test_stand_in_serves_the_extracted_schema(terraform):
 def test_module_readme_documents_every_input_and_output(module):
     directory = TERRAFORM_DIR / "modules" / module
     readme = (directory / "README.md").read_text()
-    names = re.findall(r'^variable "(\w+)"', (directory / "variables.tf").read_text(), re.M)
-    names += re.findall(r'^output "(\w+)"', (directory / "outputs.tf").read_text(), re.M)
+    names = re.findall(r'^variable "(\w+)"', (directory / "variables.tf").read_text(), re.MULTILINE)
+    names += re.findall(r'^output "(\w+)"', (directory / "outputs.tf").read_text(), re.MULTILINE)
     missing = [name for name in names if f"| `{name}` |" not in readme]
     assert not missing, f"{module}/README.md has no table row for {missing}"
     assert "## Least-privilege matrix" in readme
@@ -148,7 +148,7 @@ def test_module_readme_matrix_lists_every_granted_role(module):
 @pytest.mark.parametrize("env", ENVS)
 def test_env_outputs_are_the_ones_trigger_and_release_read(env):
     outputs = re.findall(
-        r'^output "(\w+)"', (TERRAFORM_DIR / "envs" / env / "outputs.tf").read_text(), re.M
+        r'^output "(\w+)"', (TERRAFORM_DIR / "envs" / env / "outputs.tf").read_text(), re.MULTILINE
     )
     assert set(outputs) == {
         "project_id",

@@ -31,6 +31,7 @@ class Terraform:
             env["TF_DATA_DIR"] = str(self.data_root / data_dir)
         result = subprocess.run(
             ["terraform", *args],
+            check=False,
             cwd=cwd,
             env=env,
             capture_output=True,

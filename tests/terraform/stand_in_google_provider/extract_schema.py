@@ -28,15 +28,19 @@ ASSEMBLY_PREFIX = "@cdktn/provider-google."
 
 _META_COMMENT = re.compile(
     r"^\s*// (\w+) - computed: (true|false), optional: (true|false), required: (true|false)$",
-    re.M,
+    re.MULTILINE,
 )
-_CLASS = re.compile(r"^class (\w+) extends [\w.]+ \{$(.*?)^\}$", re.M | re.S)
-_HCL_FUNCTION = re.compile(r"^function (\w+)ToHclTerraform\(struct\) \{$(.*?)^\}$", re.M | re.S)
-_HCL_METHOD = re.compile(r"^    synthesizeHclAttributes\(\) \{$(.*?)^    \}$", re.M | re.S)
+_CLASS = re.compile(r"^class (\w+) extends [\w.]+ \{$(.*?)^\}$", re.MULTILINE | re.DOTALL)
+_HCL_FUNCTION = re.compile(
+    r"^function (\w+)ToHclTerraform\(struct\) \{$(.*?)^\}$", re.MULTILINE | re.DOTALL
+)
+_HCL_METHOD = re.compile(
+    r"^    synthesizeHclAttributes\(\) \{$(.*?)^    \}$", re.MULTILINE | re.DOTALL
+)
 _HCL_ENTRY = re.compile(
     r"^\s+(\w+): \{\s*value: .*?\n\s*isBlock: (true|false),\s*type: \"(\w+)\","
     r"\s*storageClassType: \"(\w+)\",",
-    re.M,
+    re.MULTILINE,
 )
 _WRAPS_SET = re.compile(r"new \w+List\(this, \"(\w+)\", (true|false)\)")
 _TOLIST_GETTER = re.compile(r"return cdktn\.Fn\.tolist\(this\.get\w+Attribute\('(\w+)'\)\)")
