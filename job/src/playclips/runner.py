@@ -9,7 +9,9 @@ exits non-zero so Cloud Run retries the task; the retry skips every clip already
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -17,7 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from .config import Settings
+from .config import TASK_COUNT_ENV, Settings
+from .index_page import write_run_index
 from .media.encode import EncodeOptions, available_cpus, encoder_slots
 from .pipeline import Events, Job, run_game, write_report
 from .plays import PlaysError, open_plays_source
@@ -55,15 +58,29 @@ def build_job(settings: Settings, events: Events, stop: Any) -> Job:
 
 
 def run_games(settings: Settings, games: list[str], display: Display) -> list[GameReport]:
-    """Clip every game; return one report per game in the order given."""
+    """Clip every game; return one report per game in the order given.
+
+    When this process ran the whole run (not one Cloud Run task of several), it also writes the
+    run's index page (index_page.py).
+    """
     stop = threading.Event() if settings.workers <= 1 else multiprocessing.Event()
     previous = _on_sigterm(stop.set)
     try:
         if settings.workers <= 1 or len(games) <= 1:
-            return _run_here(settings, games, display, stop)
-        return _run_pool(settings, games, display, stop)
+            reports = _run_here(settings, games, display, stop)
+        else:
+            reports = _run_pool(settings, games, display, stop)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if os.environ.get(TASK_COUNT_ENV, "1") == "1":
+        _write_index(settings)
+    return reports
+
+
+def _write_index(settings: Settings) -> None:
+    # A convenience: the reports and manifests it links to are written already.
+    with contextlib.suppress(StorageError):
+        write_run_index(open_storage(settings.out), settings.run_id)
 
 
 def _on_sigterm(callback: Callable[[], None]) -> Any:
