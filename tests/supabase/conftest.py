@@ -70,6 +70,7 @@ class PostgrestStub:
     seen: list[Seen] = field(default_factory=list)
     max_rows: int = 1000
     send_count: bool = True
+    ignore_offset: bool = False  # a broken server (or proxy) that drops the offset parameter
     # When set, answers every table request instead of the rows above (used to serve rows that
     # a real PostgreSQL rendered for the same query).
     responder: Callable[[Seen], Response] | None = None
@@ -103,7 +104,7 @@ class PostgrestStub:
         if seen.table not in self.tables:
             return _missing_table(seen.table)
         rows = self._filtered(seen)
-        offset = int(seen.params.get("offset", ["0"])[0])
+        offset = 0 if self.ignore_offset else int(seen.params.get("offset", ["0"])[0])
         limit = min(int(seen.params.get("limit", [str(self.max_rows)])[0]), self.max_rows)
         page = rows[offset : offset + limit]
         counted = "count=exact" in seen.headers.get("prefer", "")

@@ -35,6 +35,9 @@ from .conftest import (
     migration_files,
 )
 
+# A hang (a paging loop, a server that never answers) fails fast instead of stalling CI.
+pytestmark = pytest.mark.timeout(60)
+
 # What PostgREST runs for the source's three requests (same filter, order, limit/offset).
 GAMES_SQL = "select id from public.games where id = %(game)s"
 VIDEOS_SQL = (

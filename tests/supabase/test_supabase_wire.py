@@ -14,6 +14,9 @@ from playclips.plays.supabase import SupabasePlays
 
 from .conftest import GAMES_QUERY, PLAYS_QUERY, SECRET, VIDEOS_QUERY, PostgrestStub, demo_tables
 
+# A hang (a paging loop, a server that never answers) fails fast instead of stalling CI.
+pytestmark = pytest.mark.timeout(60)
+
 
 def source(stub: PostgrestStub, **kwargs) -> SupabasePlays:
     kwargs.setdefault("backoff_s", 0)
@@ -148,6 +151,17 @@ def test_rows_changing_during_the_read_fail_clearly(postgrest: PostgrestStub) ->
         postgrest.server.expect_request(f"/rest/v1/{table}").respond_with_handler(shrinking)
     with pytest.raises(PlaysError, match="changed while game 'big' was read"):
         source(postgrest).load_game("big")
+
+
+@pytest.mark.parametrize("send_count", [True, False])
+def test_overlapping_pages_fail_instead_of_duplicating_plays(
+    postgrest: PostgrestStub, send_count: bool
+) -> None:
+    postgrest.tables = demo_tables("big", plays=2500)
+    postgrest.ignore_offset, postgrest.send_count = True, send_count
+    with pytest.raises(PlaysError, match=r"returned id 'p00001' of game 'big' twice"):
+        source(postgrest).load_game("big")
+    assert len(postgrest.requests_for("plays")) == 2  # and no endless loop without a count
 
 
 def test_unknown_game(postgrest: PostgrestStub) -> None:

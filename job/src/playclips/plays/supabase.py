@@ -181,6 +181,8 @@ class SupabasePlays:
         """Every row of `table` for the game, in `order`, one page of `page_rows` at a time."""
         rows: list[dict[str, Any]] = []
         totals: set[int | None] = set()
+        key = order[-1][0]  # unique within a game: a row seen twice means the pages overlap
+        keys: set[str] = set()
         while True:
             start = len(rows)
 
@@ -193,6 +195,16 @@ class SupabasePlays:
 
             page = self._call(table, request)
             data = page.data if isinstance(page.data, list) else []
+            for row in data:
+                value = row.get(key) if isinstance(row, dict) else None
+                if isinstance(value, str) and value in keys:
+                    raise PlaysError(
+                        f"{table} at {self.url} returned {key} {value!r} of game {game_id!r} "
+                        "twice: its pages overlap (rows changed during the read, or the server "
+                        "ignores offset): run again"
+                    )
+                if isinstance(value, str):
+                    keys.add(value)
             rows.extend(data)
             total = page.count
             totals.add(total)
