@@ -182,3 +182,9 @@ def test_cli_encode_run_writes_clips_sheet_and_an_index_page(workdir: Path) -> N
     assert copy.exit_code == 0, copy.output
     assert read_report(out, "c1", "g1")["counts"]["clips_made"] == 2
     assert {r["mode"] for r in read_manifest(out, "g1")} == {"copy"}
+
+
+def test_an_odd_height_is_a_usage_error(workdir: Path) -> None:
+    plays = _game(workdir, n=1)
+    result = CliRunner().invoke(main, [*_run_args(workdir, plays, "x"), "--height", "241"])
+    assert result.exit_code == 2 and "--height: 241 is odd" in result.output

@@ -112,6 +112,11 @@ def demo(out: str, log_format: str) -> None:
 
 
 def _settings(options: dict[str, Any]) -> Settings:
+    if options["height"] and options["height"] % 2:
+        raise ConfigError(
+            f"{find_setting('height').flag}: {options['height']} is odd; encoded clips are "
+            "yuv420p, which needs an even height"
+        )
     return Settings(
         plays=options["plays"],
         videos=options["videos"],
