@@ -1,5 +1,5 @@
 variable "buckets" {
-  description = "Bucket names the job uses: it reads `video` and creates (and reads back) objects in `training`."
+  description = "Bucket names the job uses: it reads `video`, reads `training` and writes below its output prefixes there."
   type = object({
     training = string
     video    = string

@@ -102,15 +102,36 @@ run "least_privilege" {
     condition = [
       for b in [
         google_storage_bucket_iam_member.video_reader,
-        google_storage_bucket_iam_member.training_creator,
         google_storage_bucket_iam_member.training_reader,
+        google_storage_bucket_iam_member.training_writer,
       ] : "${b.bucket} ${b.role} ${b.member}"
       ] == [
       "playclips-test-videos roles/storage.objectViewer serviceAccount:playclips-job@playclips-test.iam.gserviceaccount.com",
-      "playclips-test-training roles/storage.objectCreator serviceAccount:playclips-job@playclips-test.iam.gserviceaccount.com",
       "playclips-test-training roles/storage.objectViewer serviceAccount:playclips-job@playclips-test.iam.gserviceaccount.com",
+      "playclips-test-training roles/storage.objectUser serviceAccount:playclips-job@playclips-test.iam.gserviceaccount.com",
     ]
-    error_message = "The job reads the video bucket and creates and reads objects in the training bucket, nothing more."
+    error_message = "The job reads the video bucket, reads the training bucket and writes (create, replace) in it, nothing more."
+  }
+  assert {
+    condition     = length(google_storage_bucket_iam_member.video_reader.condition) == 0 && length(google_storage_bucket_iam_member.training_reader.condition) == 0
+    error_message = "Reading is unconditional: storage.objects.list is checked on the bucket, where no object-name condition can match."
+  }
+  assert {
+    condition = google_storage_bucket_iam_member.training_writer.condition[0].expression == join(" || ", [
+      "resource.name.startsWith(\"projects/_/buckets/playclips-test-training/objects/clips/\")",
+      "resource.name.startsWith(\"projects/_/buckets/playclips-test-training/objects/manifests/\")",
+      "resource.name.startsWith(\"projects/_/buckets/playclips-test-training/objects/reports/\")",
+      "resource.name.startsWith(\"projects/_/buckets/playclips-test-training/objects/datasets/\")",
+    ])
+    error_message = "objectUser (create and delete, so the job can replace) holds only below clips/, manifests/, reports/ and datasets/ of the training bucket; runs/ and the rest stay read-only."
+  }
+  assert {
+    condition     = google_storage_bucket_iam_member.training_writer.condition[0].title != ""
+    error_message = "An IAM condition needs a title."
+  }
+  assert {
+    condition     = !anytrue([for p in local.writable_prefixes : !endswith(p, "/") || startswith(p, "/")])
+    error_message = "Each writable prefix ends with '/' (so clips/ does not match clips-x/) and is relative to the bucket root."
   }
   assert {
     condition = (
