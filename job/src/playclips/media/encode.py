@@ -24,7 +24,7 @@ game (24 clips, 480x270 -> 240p, one ffmpeg at a time, 2 cores): both cost the s
 (5.4 s vs 5.6 s); (a) adds 0.09 s of Python CPU per clip for the remux and, with the index
 space reserved before the packet count is known, clips 3x the size unless sized twice.
 (b) it is: plain MP4 output, no second mux, no extra CPU. memfd_create is Linux-only, as is
-the job's image (Cloud Run gen1 and gen2 both provide it).
+the job's image.
 
 Parallelism: clips are encoded concurrently by the pipeline, up to the CPUs available; each
 ffmpeg gets `-threads` = CPUs // concurrent encodes (decoder, filters and x264 alike), so the
