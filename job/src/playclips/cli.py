@@ -18,6 +18,8 @@ from .config import (
     JOB_ENV,
     ConfigError,
     Settings,
+    check_plays,
+    check_root,
     check_run_id,
     default_run_id,
     find_setting,
@@ -25,7 +27,7 @@ from .config import (
     parse_angles,
     task_shard,
 )
-from .progress import LineProgress, TerminalProgress, summary_table
+from .progress import LineProgress, TerminalProgress, log_json, summary_table
 from .report import GameReport
 from .runner import Display, run_games
 
@@ -66,7 +68,8 @@ def main() -> None:
 )
 @setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
 def run(game_ids: tuple[str, ...], **options: Any) -> None:
-    """Clip GAME_IDS (or the games in PLAYCLIPS_GAMES, this task's share on Cloud Run).
+    """Clip GAME_IDS (or the games in the PLAYCLIPS_GAMES_URI file or PLAYCLIPS_GAMES, this
+    task's share on Cloud Run).
 
     Writes clips/{game}/{angle}/{play}.mp4, manifests/{game}/clips.jsonl and
     reports/{run_id}/{game}.json below --out.
@@ -77,7 +80,9 @@ def run(game_ids: tuple[str, ...], **options: Any) -> None:
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     if not games:
-        raise click.UsageError("no games: give GAME_IDS or set PLAYCLIPS_GAMES")
+        raise click.UsageError(
+            "no games: give GAME_IDS, or set PLAYCLIPS_GAMES_URI or PLAYCLIPS_GAMES"
+        )
     sys.exit(_run(settings, games))
 
 
@@ -118,9 +123,9 @@ def _settings(options: dict[str, Any]) -> Settings:
             "yuv420p, which needs an even height"
         )
     return Settings(
-        plays=options["plays"],
-        videos=options["videos"],
-        out=options["out"],
+        plays=check_plays(options["plays"]),
+        videos=check_root("videos", options["videos"]),
+        out=check_root("out", options["out"]),
         angles=parse_angles(options["angles"]),
         workers=options["workers"],
         angles_in_flight=options["angles_in_flight"],
@@ -156,17 +161,26 @@ def _run(settings: Settings, games: list[str]) -> int:
 
 
 def _finish(reports: list[GameReport], json_lines: bool) -> None:
+    """The summary table, then one line per skipped play and per failure (JSON on Cloud Run)."""
+
+    def say(severity: str, text: str, game_id: str) -> None:
+        if json_lines:
+            log_json(severity, text, game=game_id)
+        else:
+            click.echo(f"{severity.lower()}: {text}", err=True)
+
     if not json_lines:
         summary_table(reports)
     for report in reports:
         for issue in report.rejected:
             where = f"{issue.angle}: " if issue.angle else ""
-            click.echo(
-                f"warning: {report.game_id}: {where}play {issue.play_id} skipped: {issue.reason}",
-                err=True,
+            say(
+                "WARNING",
+                f"{report.game_id}: {where}play {issue.play_id} skipped: {issue.reason}",
+                report.game_id,
             )
         for line in report.failure_lines():
-            click.echo(f"error: {line}", err=True)
+            say("ERROR", line, report.game_id)
 
 
 # --- finalize and trigger: the dataset and the whole pipeline (docs/orchestration.md) ---------
@@ -181,7 +195,8 @@ def _finish(reports: list[GameReport], json_lines: bool) -> None:
 def finalize(game_ids: tuple[str, ...], out: str, run_id: str, splits: str, prompt: str) -> None:
     """Write the run's dataset from its games' manifests and reports.
 
-    GAME_IDS default to every game in PLAYCLIPS_GAMES (finalize runs as one task). Writes
+    GAME_IDS default to every game in the PLAYCLIPS_GAMES_URI file or PLAYCLIPS_GAMES
+    (finalize runs as one task). Writes
     datasets/{run_id}/: clips/, vertex/ and gemini/ JSONL split by game, and summary.json.
     Exits 0 when the dataset is written, even if games failed (summary.json lists them),
     1 when it cannot be written, 2 on bad usage.
@@ -195,7 +210,9 @@ def finalize(game_ids: tuple[str, ...], out: str, run_id: str, splits: str, prom
     except (ConfigError, DatasetError) as exc:
         raise click.UsageError(str(exc)) from None
     if not games:
-        raise click.UsageError("no games: give GAME_IDS or set PLAYCLIPS_GAMES")
+        raise click.UsageError(
+            "no games: give GAME_IDS, or set PLAYCLIPS_GAMES_URI or PLAYCLIPS_GAMES"
+        )
     sys.exit(0 if _finalize(out, run_id, games, shares, prompt) is not None else 1)
 
 
