@@ -166,18 +166,22 @@ def test_sigterm_stops_cleanly_and_a_rerun_finishes_the_rest(workdir: Path) -> N
     )
     clips = workdir / "out" / "clips" / "ga" / "FAR_LEFT"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list(clips.glob("*.mp4"))) < 5:
+    while time.monotonic() < deadline and len(list(clips.glob("*.mp4"))) < 3:
         time.sleep(0.01)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=10)
 
     assert proc.returncode == 1, stderr
-    first = read_report(workdir / "out", "first", "ga")
-    assert first["status"] == "interrupted"
-    made_first = first["counts"]["clips_made"]
-    assert 5 <= made_first < 60
-    assert read_report(workdir / "out", "first", "gb")["status"] == "interrupted"
-    assert not (workdir / "out" / "manifests" / "ga").exists()  # no half manifest
+    # How far it got depends on the machine's load; what must hold does not.
+    firsts = {g: read_report(workdir / "out", "first", g) for g in ("ga", "gb")}
+    made_first = {g: r["counts"]["clips_made"] for g, r in firsts.items()}
+    assert 3 <= sum(made_first.values()) < 120
+    for g, r in firsts.items():
+        assert r["status"] in ("ok", "interrupted")
+        if r["status"] == "interrupted":
+            assert not (workdir / "out" / "manifests" / g).exists()  # no half manifest
+            assert "run it again to finish" in r["error"]
+    assert "interrupted" in {r["status"] for r in firsts.values()}
     assert not [p for p in (workdir / "out").rglob(".playclips-tmp-*")]
 
     again = subprocess.run(
@@ -187,7 +191,8 @@ def test_sigterm_stops_cleanly_and_a_rerun_finishes_the_rest(workdir: Path) -> N
         text=True,
     )
     assert again.returncode == 0, again.stderr
-    second = read_report(workdir / "out", "second", "ga")
-    assert second["counts"]["clips_skipped_existing"] == made_first
-    assert second["counts"]["clips_made"] == 60 - made_first
-    assert len(read_manifest(workdir / "out", "ga")) == 60
+    for g in ("ga", "gb"):
+        second = read_report(workdir / "out", "second", g)
+        assert second["counts"]["clips_skipped_existing"] == made_first[g]
+        assert second["counts"]["clips_made"] == 60 - made_first[g]
+        assert len(read_manifest(workdir / "out", g)) == 60

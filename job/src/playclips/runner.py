@@ -63,7 +63,9 @@ def run_games(settings: Settings, games: list[str], display: Display) -> list[Ga
     When this process ran the whole run (not one Cloud Run task of several), it also writes the
     run's index page (index_page.py).
     """
-    stop = threading.Event() if settings.workers <= 1 else multiprocessing.Event()
+    # the pool's context: a fork-context Event cannot be shared with spawned workers
+    spawn = multiprocessing.get_context("spawn")
+    stop = threading.Event() if settings.workers <= 1 else spawn.Event()
     previous = _on_sigterm(stop.set)
     try:
         if settings.workers <= 1 or len(games) <= 1:
@@ -110,7 +112,11 @@ def _run_here(
     reports = []
     for game_id in games:
         if stop.is_set():
-            report = _failed(settings, game_id, "not started: the run was stopped (SIGTERM)")
+            report = _failed(
+                settings,
+                game_id,
+                "not started: the run was stopped (SIGTERM); run it again to finish",
+            )
             report.status = "interrupted"
             write_report(report, job)
         else:
