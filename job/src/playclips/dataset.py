@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .index_page import write_run_index
 from .manifest import MANIFEST_CONTENT_TYPE, manifest_key
 from .report import report_key
 from .storage import NotFound, Storage, StorageError
@@ -387,6 +388,9 @@ def finalize(
         "vertex": out.uri(dataset_key(run_id, "vertex/video_classification.jsonl")),
         "gemini": {s: out.uri(dataset_key(run_id, f"gemini/{s}.jsonl")) for s in SPLITS},
         "summary": out.uri(dataset_key(run_id, "summary.json")),
+        # Cloud Run tasks cannot see each other's games, so the run's page is written here,
+        # once every task is done.
+        "index": write_run_index(out, run_id),
     }
     data = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
     out.put(dataset_key(run_id, "summary.json"), data, content_type=JSON_CONTENT_TYPE)
