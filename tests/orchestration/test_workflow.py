@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 from playclips.cli import main
-from playclips.config import DATASET_SETTINGS, GAMES_ENV, SETTINGS
+from playclips.config import DATASET_SETTINGS, GAMES_ENV, GAMES_URI_ENV, SETTINGS
 from playclips.model import ID_PATTERN
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,17 +139,19 @@ def command_env_vars(command: str) -> set[str]:
 
 def test_clip_env_is_exactly_what_run_reads(workflow: dict[str, Any]) -> None:
     names = env_names(workflow, "clip_env")
-    expected = {GAMES_ENV} | {
+    expected = {GAMES_URI_ENV} | {
         SETTINGS[s].env for s in ("run_id", "mode", "height", "fps", "crf", "preset")
     }
     assert names == expected
-    assert names - {GAMES_ENV} <= command_env_vars("run")
+    # The games travel as a file (a Cloud Run env value holds at most 32 KiB), never inline.
+    assert GAMES_ENV not in names
+    assert names - {GAMES_URI_ENV} <= command_env_vars("run")
 
 
 def test_finalize_env_and_args_are_what_finalize_reads(workflow: dict[str, Any]) -> None:
     names = env_names(workflow, "finalize_env")
-    assert names == {GAMES_ENV} | {s.env for s in DATASET_SETTINGS.values()}
-    assert names - {GAMES_ENV} <= command_env_vars("finalize")
+    assert names == {GAMES_URI_ENV} | {s.env for s in DATASET_SETTINGS.values()}
+    assert names - {GAMES_URI_ENV} <= command_env_vars("finalize")
     (container,) = job_runs(workflow)["finalize"]["body"]["overrides"]["containerOverrides"]
     assert container["name"] == "playclips"
     command, flag, value = container["args"]  # args replace the job's default ["run"]
@@ -158,7 +160,7 @@ def test_finalize_env_and_args_are_what_finalize_reads(workflow: dict[str, Any])
     option = next(p for p in finalize.params if isinstance(p, click.Option) and flag in p.opts)
     assert option.name == "run_id" and option.envvar == SETTINGS["run_id"].env
     assert value == "${run_id}"
-    # finalize takes every game: GAME_IDS default to PLAYCLIPS_GAMES, unsharded.
+    # finalize takes every game: GAME_IDS default to the PLAYCLIPS_GAMES_URI file, unsharded.
     assert any(isinstance(p, click.Argument) and p.name == "game_ids" for p in finalize.params)
 
 
@@ -246,3 +248,51 @@ def test_summary_is_read_from_where_finalize_writes_it(workflow: dict[str, Any])
     text = WORKFLOW.read_text()
     assert dataset_key("RUN", "summary.json") == "datasets/RUN/summary.json"
     assert '"datasets/" + run_id + "/summary.json"' in text
+
+
+def _main_steps(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return dict(next(iter(s.items())) for s in workflow["main"]["steps"])
+
+
+def _assigned(workflow: dict[str, Any], step: str) -> dict[str, Any]:
+    return {k: v for a in _main_steps(workflow)[step]["assign"] for k, v in a.items()}
+
+
+def test_games_file_is_written_where_both_executions_read_it(workflow: dict[str, Any]) -> None:
+    body = _main_steps(workflow)
+    order = [next(iter(s)) for s in workflow["main"]["steps"]]
+    # Written after the input is validated and the run named, before either execution starts.
+    assert order.index("name_run") < order.index("write_games") < order.index("run_clips")
+    write = body["write_games"]["try"]
+    assert write["call"] == "googleapis.storage.v1.objects.insert"
+    args = write["args"]
+    assert args["bucket"] == "${bucket}"  # the training bucket (PLAYCLIPS_TRAINING_BUCKET)
+    assert args["uploadType"] == "media"
+    assert args["name"] == "${text.url_encode(games_object)}"
+    assert args["body"] == "${json.encode_to_string(games)}"  # the validated list, as JSON
+    assert body["write_games"]["retry"] == "${http.default_retry}"
+    named = _assigned(workflow, "name_run")
+    assert named["games_object"] == '${"runs/" + run_id + "/games.json"}'
+    assert named["games_uri"] == '${"gs://" + bucket + "/" + games_object}'
+    for variable in ("clip_env", "finalize_env"):
+        (games,) = [e for e in named[variable] if e["name"] == GAMES_URI_ENV]
+        assert games["value"] == "${games_uri}"
+
+
+def test_the_workflow_touches_only_the_prefixes_its_iam_allows(workflow: dict[str, Any]) -> None:
+    """It writes below runs/ and reads below datasets/: what terraform/modules/pipeline grants."""
+    storage_calls = {
+        call["call"].rsplit(".", 1)[1]: call["args"]
+        for _, body in steps_of(workflow["main"]["steps"])
+        for call in calls(body)
+        if call["call"].startswith("googleapis.storage.v1.objects.")
+    }
+    assert set(storage_calls) == {"insert", "get"}
+    named = _assigned(workflow, "name_run")
+    assert named["games_object"].startswith('${"runs/" + run_id')
+    assert storage_calls["get"]["object"].startswith('${text.url_encode("datasets/" + run_id')
+    pipeline_iam = REPO / "terraform" / "modules" / "pipeline" / "iam.tf"
+    if pipeline_iam.exists():
+        text = pipeline_iam.read_text()
+        for prefix in ("runs/", "datasets/"):
+            assert f'/objects/{prefix}\\")' in text, prefix

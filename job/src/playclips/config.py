@@ -91,6 +91,12 @@ SETTINGS: dict[str, Setting] = {
 
 # Set by the workflow per execution; read by `playclips run` when no GAME_ID is given.
 GAMES_ENV = "PLAYCLIPS_GAMES"
+# What the workflow sets instead: where it wrote the games list (runs/{run_id}/games.json), since
+# a Cloud Run env value holds at most 32 KiB and 10,000 ids of up to 128 characters do not fit.
+# A gs:// URI or a local path; read by `run` and `finalize` when no GAME_ID is given.
+GAMES_URI_ENV = "PLAYCLIPS_GAMES_URI"
+# 10,000 ids of up to 128 characters as a JSON list are ~1.3 MB; anything far larger is not one.
+GAMES_FILE_MAX_BYTES = 16 * 1024 * 1024
 # Set by Cloud Run on every task (https://cloud.google.com/run/docs/container-contract#jobs-env-vars).
 TASK_INDEX_ENV = "CLOUD_RUN_TASK_INDEX"
 TASK_COUNT_ENV = "CLOUD_RUN_TASK_COUNT"
@@ -207,19 +213,67 @@ def check_run_id(run_id: str) -> str:
 
 
 def games_from_env(environ: dict[str, str] | None = None) -> list[str]:
-    """The games list the workflow put in PLAYCLIPS_GAMES (a JSON list of ids), or []."""
+    """The games list the workflow gave this execution, or [].
+
+    PLAYCLIPS_GAMES_URI (the games file, see games_from_uri) or PLAYCLIPS_GAMES (the JSON list
+    itself); both set is ambiguous and refused.
+    """
     env = os.environ if environ is None else environ
     raw = env.get(GAMES_ENV, "").strip()
+    uri = env.get(GAMES_URI_ENV, "").strip()
+    if uri and raw:
+        raise ConfigError(f"set {GAMES_URI_ENV} or {GAMES_ENV}, not both")
+    if uri:
+        return games_from_uri(uri)
     if not raw:
         return []
+    return _games_list(raw, GAMES_ENV)
+
+
+def games_from_uri(uri: str) -> list[str]:
+    """The games list in a JSON file: `gs://bucket/path/games.json` or a local path.
+
+    Read through the storage layer (the folder is the root, the file name the key). Raises
+    ConfigError naming the variable and the URI when the file is missing, unreadable, too
+    large, or not a JSON list of strings.
+    """
+    from .storage import NotFound, StorageError, open_storage
+
+    where = f"{GAMES_URI_ENV}={uri}"
+    root, _, key = uri.rstrip().rpartition("/")
+    if not key:
+        raise ConfigError(f"{where}: name a JSON file, such as gs://BUCKET/runs/RUN/games.json")
+    if not root:
+        root = "/" if uri.startswith("/") else "."
+    try:
+        with open_storage(root).open_read(key) as f:
+            data = f.read(GAMES_FILE_MAX_BYTES + 1)
+    except NotFound:
+        raise ConfigError(f"{where}: the games file does not exist") from None
+    except StorageError as exc:
+        raise ConfigError(f"{where}: cannot read the games file: {exc}") from None
+    if len(data) > GAMES_FILE_MAX_BYTES:
+        raise ConfigError(f"{where}: over {GAMES_FILE_MAX_BYTES} bytes, not a games list")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: not UTF-8 JSON") from None
+    return _games_list(text, where)
+
+
+def _games_list(raw: str, where: str) -> list[str]:
     try:
         games = json.loads(raw)
+        # A JSON string holding the list (an uploader that JSON-encodes a text body) is
+        # accepted too: unwrap it once.
+        if isinstance(games, str):
+            games = json.loads(games)
     except ValueError:
         raise ConfigError(
-            f"{GAMES_ENV} must be a JSON list of game ids, got {raw[:80]!r}"
+            f"{where} must be a JSON list of game ids, got {raw.strip()[:80]!r}"
         ) from None
     if not isinstance(games, list) or not all(isinstance(g, str) for g in games):
-        raise ConfigError(f"{GAMES_ENV} must be a JSON list of game id strings")
+        raise ConfigError(f"{where} must be a JSON list of game id strings")
     return games
 
 

@@ -1,8 +1,9 @@
 locals {
   env    = "dev"
   labels = merge({ app = "playclips", env = local.env }, var.labels)
-  # The job's plain environment; the workflow adds PLAYCLIPS_GAMES, PLAYCLIPS_RUN_ID,
-  # PLAYCLIPS_MODE and encode options per execution.
+  # The job's plain environment; the workflow adds PLAYCLIPS_GAMES_URI (the run's games list,
+  # gs://TRAINING/runs/RUN/games.json), PLAYCLIPS_RUN_ID, PLAYCLIPS_MODE and encode options
+  # per execution.
   job_env = {
     PLAYCLIPS_VIDEOS     = module.storage.urls.video
     PLAYCLIPS_OUT        = module.storage.urls.training

@@ -45,3 +45,37 @@ resource "google_project_iam_member" "log_writer" {
   role    = "roles/logging.logWriter"
   member  = local.workflow_member
 }
+
+# The training bucket, two prefixes only (conditions on bucket bindings need uniform
+# bucket-level access, which modules/storage enforces; object names in conditions are
+# projects/_/buckets/BUCKET/objects/NAME).
+#
+# runs/: the workflow writes runs/{run_id}/games.json, the games list every task reads (a
+# Cloud Run env value is too small for 10,000 ids). objectUser rather than objectCreator: a
+# retried insert that had already landed, or a rerun with the same run_id, replaces the
+# object, and replacing needs storage.objects.delete.
+resource "google_storage_bucket_iam_member" "games_writer" {
+  bucket = var.training_bucket
+  role   = "roles/storage.objectUser"
+  member = local.workflow_member
+
+  condition {
+    title       = "playclips workflow games lists"
+    description = "Objects below runs/ of the training bucket."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${var.training_bucket}/objects/runs/\")"
+  }
+}
+
+# datasets/: the workflow reads datasets/{run_id}/summary.json back and returns it
+# (storage.objects.get, checked on the object, so a prefix condition covers it).
+resource "google_storage_bucket_iam_member" "summary_reader" {
+  bucket = var.training_bucket
+  role   = "roles/storage.objectViewer"
+  member = local.workflow_member
+
+  condition {
+    title       = "playclips workflow dataset summaries"
+    description = "Objects below datasets/ of the training bucket."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${var.training_bucket}/objects/datasets/\")"
+  }
+}

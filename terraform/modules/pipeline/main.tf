@@ -24,5 +24,7 @@ resource "google_workflows_workflow" "this" {
     google_cloud_run_v2_job_iam_member.viewer,
     google_project_iam_member.operation_reader,
     google_project_iam_member.log_writer,
+    google_storage_bucket_iam_member.games_writer,
+    google_storage_bucket_iam_member.summary_reader,
   ]
 }

@@ -66,7 +66,7 @@ variable "source_contents" {
 }
 
 variable "training_bucket" {
-  description = "Name of the training bucket, handed to the workflow as PLAYCLIPS_TRAINING_BUCKET."
+  description = "Name of the training bucket, handed to the workflow as PLAYCLIPS_TRAINING_BUCKET; the workflow writes runs/ and reads datasets/ there."
   type        = string
   nullable    = false
 }

@@ -5,8 +5,8 @@ locals {
   }
 }
 
-# Object-level access is granted by the modules whose identities need it (clip_job, github_ci),
-# each on exactly the bucket it uses; nothing here grants access to anyone.
+# Object-level access is granted by the modules whose identities need it (clip_job, pipeline,
+# github_ci), each on exactly the bucket it uses; nothing here grants access to anyone.
 resource "google_storage_bucket" "this" {
   # checkov:skip=CKV_GCP_62: access logs are served by Cloud Audit Logs (data access), not a second log bucket.
   # checkov:skip=CKV_GCP_78: versioning is a per-bucket choice (var.versioning); clips are create-only and videos are written once.

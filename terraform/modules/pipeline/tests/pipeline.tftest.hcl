@@ -73,6 +73,20 @@ run "least_privilege" {
     error_message = "On the project: poll Cloud Run operations and write logs, nothing else."
   }
   assert {
+    condition = [
+      for b in [google_storage_bucket_iam_member.games_writer, google_storage_bucket_iam_member.summary_reader] :
+      "${b.bucket} ${b.role} ${b.member} ${b.condition[0].expression}"
+      ] == [
+      "playclips-test-training roles/storage.objectUser serviceAccount:playclips-workflow@playclips-test.iam.gserviceaccount.com resource.name.startsWith(\"projects/_/buckets/playclips-test-training/objects/runs/\")",
+      "playclips-test-training roles/storage.objectViewer serviceAccount:playclips-workflow@playclips-test.iam.gserviceaccount.com resource.name.startsWith(\"projects/_/buckets/playclips-test-training/objects/datasets/\")",
+    ]
+    error_message = "On the training bucket: write (and replace) below runs/, read below datasets/, nothing else."
+  }
+  assert {
+    condition     = alltrue([for b in [google_storage_bucket_iam_member.games_writer, google_storage_bucket_iam_member.summary_reader] : b.condition[0].title != ""])
+    error_message = "Each IAM condition has a title."
+  }
+  assert {
     condition     = google_project_iam_custom_role.operation_reader.permissions == toset(["run.operations.get"])
     error_message = "The custom role holds run.operations.get and nothing else."
   }
