@@ -212,6 +212,40 @@ def check_run_id(run_id: str) -> str:
         raise ConfigError(f"{SETTINGS['run_id'].flag}: {exc}") from None
 
 
+def check_root(name: str, uri: str) -> str:
+    """A storage root setting (videos, out) that can work, checked before any game starts."""
+    if "://" not in uri:
+        return uri
+    flag = SETTINGS[name].flag
+    if not uri.startswith("gs://"):
+        raise ConfigError(
+            f"{flag}: unsupported storage URI {uri!r}: use a local folder or gs://bucket[/prefix]"
+        )
+    from .storage import StorageError
+    from .storage.gcs import parse_gs_uri
+
+    try:
+        parse_gs_uri(uri)
+    except StorageError as exc:
+        raise ConfigError(f"{flag}: {exc}") from None
+    return uri
+
+
+def check_plays(spec: str, environ: dict[str, str] | None = None) -> str:
+    """The plays setting; `supabase` needs SUPABASE_URL and SUPABASE_SERVICE_KEY set."""
+    env = os.environ if environ is None else environ
+    if spec == "supabase":
+        names = ("SUPABASE_URL", "SUPABASE_SERVICE_KEY")
+        missing = [n for n in names if not env.get(n, "").strip()]
+        if missing:
+            raise ConfigError(
+                f"--plays supabase needs {' and '.join(missing)} in the environment "
+                "(SUPABASE_URL=https://<project-ref>.supabase.co; SUPABASE_SERVICE_KEY is the "
+                "service-role key, on Cloud Run from Secret Manager)"
+            )
+    return spec
+
+
 def games_from_env(environ: dict[str, str] | None = None) -> list[str]:
     """The games list the workflow gave this execution, or [].
 
