@@ -21,8 +21,12 @@ def plan_game(game: Game, angles: Sequence[str]) -> tuple[list[ClipSpec], list[P
     issues: list[PlayIssue] = list(game.issues)
     counts = Counter(p.play_id for p in game.plays)
     valid: list[Play] = []
+    reported: set[str] = set()  # one line per duplicated id, not one per copy
     for play in game.plays:
         if counts[play.play_id] > 1:
+            if play.play_id in reported:
+                continue
+            reported.add(play.play_id)
             issues.append(
                 PlayIssue(
                     play.play_id,

@@ -78,10 +78,12 @@ class GameReport:
 
     def failure_lines(self) -> list[str]:
         """One line per failure, each naming the game and what to do about it."""
+        # an invalid id can be any length; its error message quotes it shortened already
+        game = self.game_id if len(self.game_id) <= 60 else self.game_id[:57] + "..."
         if self.error:
-            return [f"{self.game_id}: {self.error}"]
-        lines = [f"{self.game_id}: {a.angle}: {a.error}" for a in self.angles if a.error]
-        lines += [f"{self.game_id}: {f.angle}: play {f.play_id}: {f.reason}" for f in self.failed]
+            return [f"{game}: {self.error}"]
+        lines = [f"{game}: {a.angle}: {a.error}" for a in self.angles if a.error]
+        lines += [f"{game}: {f.angle}: play {f.play_id}: {f.reason}" for f in self.failed]
         return lines
 
     def to_dict(self) -> dict[str, Any]:
