@@ -6,9 +6,12 @@ environment of the same name (the variables .github/workflows/release.yml reads)
       | python3 scripts/github_env_vars.py dev --state-bucket my-tf-state-bucket
 
 Each output `name` becomes variable `NAME`; TF_STATE_BUCKET is no output (the backend bucket must
-exist before `terraform init`), so pass it with --state-bucket. Review the commands, then pipe them
-to `sh`. Sensitive or non-string outputs are refused: environment variables are not secret.
-Standard library only, so it runs with any python3.
+exist before `terraform init`), so pass it with --state-bucket. The release's apply reads the env
+root's required variables back from these (TF_VAR_project_id from PROJECT_ID, TF_VAR_region from
+REGION, TF_VAR_state_bucket from TF_STATE_BUCKET, TF_VAR_supabase_url from SUPABASE_URL,
+TF_VAR_github from WIF_GITHUB, which is var.github as JSON), so rerun this after any apply that
+changes them. Review the commands, then pipe them to `sh`. Sensitive or non-string outputs are
+refused: environment variables are not secret. Standard library only, so it runs with any python3.
 """
 
 from __future__ import annotations

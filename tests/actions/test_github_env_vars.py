@@ -63,3 +63,15 @@ def test_refuses_sensitive_and_non_string_outputs():
 def test_rejects_input_that_is_not_terraform_output_json():
     assert run("dev", "Error: no state").returncode == 1
     assert "terraform apply" in run("dev", "{}").stderr
+
+
+def test_a_json_output_becomes_one_shell_quoted_variable():
+    github = '{"environments":["prod"],"refs":[],"repository":"org/playclips"}'
+    result = run(
+        "prod", json.dumps(outputs(wif_github=github, supabase_url="https://x.supabase.co"))
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "gh variable set SUPABASE_URL --env prod --body https://x.supabase.co",
+        f"gh variable set WIF_GITHUB --env prod --body '{github}'",
+    ]

@@ -24,6 +24,9 @@ ENV_OUTPUTS = {
     "artifact_registry_repository_url",
     "wif_provider",
     "deployer_service_account",
+    # Read back by the release's apply as TF_VAR_supabase_url and TF_VAR_github.
+    "supabase_url",
+    "wif_github",
 }
 
 
@@ -107,12 +110,6 @@ def test_the_image_variable_applied_is_declared_by_each_env(release):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="terraform/envs/*/ commit no *.auto.tfvars yet (terraform.tfvars is gitignored), so a "
-    "release's apply has no project_id, region, state_bucket, supabase_url or github: see the "
-    "issue 6 report. Remove this marker when they land; strict makes the pass fail until then.",
-)
 def test_release_apply_gets_every_required_variable(release):
     job = release["jobs"]["deploy"]
     apply = next(s for s in job["steps"] if s.get("name") == "terraform apply")
@@ -129,7 +126,7 @@ def test_release_apply_gets_every_required_variable(release):
         )
         problems += [
             f"terraform/envs/{name}: nothing sets variable {v!r} in a release "
-            f"(commit it in terraform/envs/{name}/*.auto.tfvars)"
+            f"(export TF_VAR_{v} from an env output in release.yml)"
             for v in sorted(unset)
         ]
     assert not problems, "\n".join(problems)
@@ -270,3 +267,47 @@ def test_the_image_runs_playclips_as_a_non_root_user():
     assert "\nUSER 10001:10001" in final_stage
     assert "--no-install-recommends ffmpeg" in final_stage
     assert "PYTHONUNBUFFERED=1" in final_stage
+
+
+def test_release_apply_reads_each_required_variable_from_the_env_output_of_that_name(release):
+    """TF_VAR_x comes from vars.X, and X's output hands back exactly what variable x was."""
+    job = release["jobs"]["deploy"]
+    apply = next(s for s in job["steps"] if s.get("name") == "terraform apply")
+    tf_vars = {
+        k.removeprefix("TF_VAR_"): v for k, v in apply["env"].items() if k.startswith("TF_VAR_")
+    }
+    # The output (or, for the state bucket, the variable the backend needs) behind each.
+    expected = {
+        "project_id": "PROJECT_ID",
+        "region": "REGION",
+        "state_bucket": "TF_STATE_BUCKET",
+        "supabase_url": "SUPABASE_URL",
+        "github": "WIF_GITHUB",
+    }
+    assert tf_vars == {name: f"${{{{ vars.{var} }}}}" for name, var in expected.items()}
+    for env in sorted(wc.deploy_environments(release)):
+        text = (env_dir(env) / "outputs.tf").read_text()
+        for name, var in expected.items():
+            if var in wc.NOT_AN_OUTPUT:
+                continue
+            block = text[text.index(f'output "{var.lower()}"') :].split("\n}\n", 1)[0]
+            value = "jsonencode(var.github)" if name == "github" else f"var.{name}"
+            assert f"value       = {value}" in block, f"envs/{env} output {var.lower()}"
+
+
+def test_release_checks_every_variable_it_reads_before_building(release):
+    job = release["jobs"]["deploy"]
+    names = [s.get("name") for s in job["steps"]]
+    check = job["steps"][names.index("Check environment variables")]
+    ids = [s.get("id") for s in job["steps"]]
+    assert names.index("Check environment variables") < ids.index("auth") < ids.index("build")
+    text = (wc.WORKFLOWS / RELEASE).read_text()
+    assert set(check["env"]) == wc.vars_read(text)
+    assert all(v == f"${{{{ vars.{k} }}}}" for k, v in check["env"].items())
+    assert all(name in check["run"] for name in check["env"])
+
+
+def test_no_variable_name_github_forbids(workflows):
+    """GitHub refuses configuration variables whose names start with GITHUB_."""
+    read = set().union(*(wc.vars_read(text) for text, _ in workflows.values()))
+    assert not [n for n in read if n.startswith("GITHUB_")]

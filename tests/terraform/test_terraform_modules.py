@@ -162,4 +162,7 @@ def test_env_outputs_are_the_ones_trigger_and_release_read(env):
         "artifact_registry_repository_url",
         "wif_provider",
         "deployer_service_account",
+        # Read back by the release's apply (TF_VAR_supabase_url, TF_VAR_github).
+        "supabase_url",
+        "wif_github",
     }

@@ -53,3 +53,16 @@ output "workflow_name" {
   description = "Workflow name."
   value       = module.pipeline.name
 }
+
+# The release's apply reads these two back as TF_VAR_supabase_url and TF_VAR_github (from the
+# GitHub environment variables SUPABASE_URL and WIF_GITHUB), so it plans exactly what an
+# administrator applied. WIF_GITHUB, not GITHUB: GitHub refuses variable names starting GITHUB_.
+output "supabase_url" {
+  description = "Supabase project URL the job reads plays from (not secret; the key is in Secret Manager)."
+  value       = var.supabase_url
+}
+
+output "wif_github" {
+  description = "var.github as JSON ({\"environments\", \"refs\", \"repository\"}): who may release through Workload Identity Federation."
+  value       = jsonencode(var.github)
+}

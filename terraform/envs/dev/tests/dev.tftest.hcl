@@ -53,6 +53,14 @@ run "wiring" {
     error_message = "workflow_id is the workflow's full resource id."
   }
   assert {
+    condition     = output.supabase_url == "https://example.supabase.co"
+    error_message = "supabase_url is var.supabase_url (the release reads it back as TF_VAR_supabase_url)."
+  }
+  assert {
+    condition     = jsondecode(output.wif_github) == { environments = [], refs = [], repository = "example-org/playclips" }
+    error_message = "wif_github is var.github as JSON, optional lists included (the release reads it back as TF_VAR_github)."
+  }
+  assert {
     condition     = output.wif_provider == "projects/123456789/locations/global/workloadIdentityPools/github/providers/github-actions"
     error_message = "wif_provider is the provider's full resource name."
   }
