@@ -106,6 +106,7 @@ def run_game(game_id: str, job: Job) -> GameReport:
     """Clip one game; never raises for bad input: the report says what went wrong."""
     started = time.monotonic()
     report = GameReport(run_id=job.run_id, game_id=str(game_id))
+    report.storage_retries = -_storage_retries(job)  # made the game's count in _finish
     try:
         check_id("game", game_id)
         game = job.plays.load_game(game_id)
@@ -197,9 +198,16 @@ def _status(report: GameReport, job: Job) -> str:
 
 def _finish(report: GameReport, job: Job, started: float, write: bool = True) -> GameReport:
     report.seconds = round(time.monotonic() - started, 3)
+    report.storage_retries += _storage_retries(job)
     if write:
         write_report(report, job)
     return report
+
+
+def _storage_retries(job: Job) -> int:
+    """Retries counted so far by the job's storage roots (those that count them: GCS)."""
+    roots = {id(s): s for s in (job.videos, job.out)}.values()
+    return sum(s.retry_stats.retries for s in roots if hasattr(s, "retry_stats"))
 
 
 def write_report(report: GameReport, job: Job) -> None:
@@ -259,6 +267,7 @@ def _run_angle(
         report.clips_failed = len(specs) - report.clips_made - report.clips_skipped
     finally:
         report.bytes_read, report.read_requests = stats.bytes_read, stats.requests
+        report.retries = stats.retries
         report.seconds = round(time.monotonic() - started, 3)
     if job.stop.is_set() and report.status == "ok":
         done = report.clips_made + report.clips_skipped + report.clips_failed

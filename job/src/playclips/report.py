@@ -30,6 +30,7 @@ class AngleReport:
     bytes_read: int = 0
     bytes_written: int = 0
     read_requests: int = 0
+    retries: int = 0  # transient storage failures retried while reading this angle's video
     seconds: float = 0.0
 
 
@@ -50,6 +51,7 @@ class GameReport:
     manifest: str = ""
     contact_sheet: str = ""  # the sheet's URI once written (sheet.py)
     contact_sheet_error: str = ""  # why it was not; the clips and manifest are unaffected
+    storage_retries: int = 0  # transient storage failures retried for this game (any call)
     seconds: float = 0.0
 
     @property

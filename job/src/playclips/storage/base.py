@@ -49,12 +49,17 @@ class ReadStats:
 
     bytes_read: int = 0
     requests: int = 0
+    retries: int = 0  # transient failures (429, 5xx, resets) the storage layer retried
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, nbytes: int, requests: int = 1) -> None:
         with self._lock:
             self.bytes_read += nbytes
             self.requests += requests
+
+    def add_retry(self) -> None:
+        with self._lock:
+            self.retries += 1
 
 
 class Storage(Protocol):

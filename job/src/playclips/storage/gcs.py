@@ -58,6 +58,7 @@ with what it sent and returns it when identical, so a retry never turns success 
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import os
 import re
@@ -160,7 +161,9 @@ class GcsStorage:
         self.root = f"gs://{self.bucket_name}" + (f"/{self.prefix}" if self.prefix else "")
         self._client = client if client is not None else _make_client()
         self._bucket = self._client.bucket(self.bucket_name)
-        self._retry = retry if retry is not None else default_retry()
+        # every retried failure of any call on this root is counted here (reports show it)
+        self.retry_stats = ReadStats()
+        self._retry = _counting(retry if retry is not None else default_retry(), self.retry_stats)
         self.block_size = block_size
         self.first_fetch = first_fetch
         self.read_ahead = read_ahead
@@ -206,6 +209,9 @@ class GcsStorage:
         blob = self._bucket.blob(name, generation=info.generation)
         uri = self.uri(key)
 
+        stats = stats or ReadStats()
+        retry = _counting(self._retry, stats)  # also counted per reader (an angle's report)
+
         def fetch(start: int, end: int) -> bytes:
             try:
                 return blob.download_as_bytes(
@@ -213,7 +219,7 @@ class GcsStorage:
                     end=end - 1,  # inclusive
                     raw_download=True,  # the stored bytes, never a decompressed transcoding
                     checksum=None,  # a range has no whole-object checksum to check
-                    retry=self._retry,
+                    retry=retry,
                 )
             except api_exceptions.NotFound:
                 raise NotFound(
@@ -226,7 +232,7 @@ class GcsStorage:
         reader = RangeReader(
             fetch,
             info.size,
-            stats or ReadStats(),
+            stats,
             block_size=self.block_size,
             first_fetch=self.first_fetch,
             read_ahead=self.read_ahead,
@@ -375,6 +381,20 @@ def translate_error(exc: BaseException, action: str, bucket: str, where: str) ->
             f"cannot {action} {where}: Cloud Storage kept failing after retries ({_short(exc)})"
         )
     return StorageError(f"cannot {action} {where}: {_short(exc)}")
+
+
+def _counting(retry: Retry, stats: ReadStats) -> Retry:
+    """`retry`, also counting each failure it retries into `stats` (after any earlier hook)."""
+    counted = copy.copy(retry)
+    earlier = getattr(retry, "_on_error", None)
+
+    def on_error(exc: Exception) -> None:
+        if earlier is not None:
+            earlier(exc)
+        stats.add_retry()
+
+    counted._on_error = on_error  # type: ignore[attr-defined]
+    return counted
 
 
 def _is_transient(exc: BaseException) -> bool:
