@@ -110,3 +110,45 @@ def report_core(report: dict) -> dict:
         "manifest": report["manifest"],
         "angles": sorted((a["angle"], a["status"], a["error"]) for a in report["angles"]),
     }
+
+
+# --- Cloud Storage: one fake-gcs-server for the folder, clients pointed at it or at a proxy
+@pytest.fixture(scope="package")
+def fake_gcs():
+    from ..support.fake_gcs import start_fake_gcs
+
+    server = start_fake_gcs()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def fast_retry():
+    """The client's own retry policy (same predicate) with short waits, for tests."""
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    return DEFAULT_RETRY.with_delay(initial=0.02, maximum=0.2, multiplier=2).with_timeout(60)
+
+
+def gcs_root(endpoint: str, uri: str, retry=None):
+    """A GcsStorage for `uri` whose client talks to `endpoint` (the server, or a proxy)."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+    from playclips.storage.gcs import GcsStorage
+
+    client = storage.Client(
+        project="playclips-test",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": endpoint},
+    )
+    return GcsStorage.from_uri(uri, client=client, retry=retry or fast_retry())
+
+
+def gcs_tree(root, prefix: str) -> dict[str, bytes]:
+    """Every object below `prefix` of a storage root, with its bytes."""
+    result = {}
+    for key in sorted(root.list(prefix)):
+        with root.open_read(key) as f:
+            result[key] = f.read()
+    return result
