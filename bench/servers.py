@@ -26,6 +26,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tests.support.fake_gcs import binary_path
 
@@ -168,19 +169,46 @@ def start_disk_gcs(root: Path, timeout: float = 15.0) -> DiskGcs:
     raise RuntimeError(f"fake-gcs-server did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
+class _Link:
+    """One direction of an emulated network link: bytes/s shared by every connection."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._free_at = 0.0  # when the link has sent everything reserved so far
+        self._lock = threading.Lock()
+
+    def send(self, n: int) -> None:
+        """Reserve the link for n bytes; sleep until they would have been sent."""
+        if self.rate <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            self._free_at = max(self._free_at, now) + n / self.rate
+            wait = self._free_at - now
+        if wait > 0.001:
+            time.sleep(wait)
+
+
 class CountingProxy:
-    """A loopback TCP relay to `upstream_port` that counts the bytes sent back to clients."""
+    """A loopback TCP relay to `upstream_port` that counts the bytes sent back to clients.
+
+    Optionally it emulates a network: `rate` bytes/s each way, shared by all connections (one
+    task's link), and `latency` seconds before the first byte of each response (a request
+    is bytes from the client after the server last spoke on that connection).
+    """
 
     BUFFER = 256 << 10
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, rate: float = 0.0, latency: float = 0.0) -> None:
         self._upstream = ("127.0.0.1", upstream_port)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(64)
+        self._sock.listen(128)
         self.port = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        self.rate, self.latency = rate, latency
+        self._down, self._up = _Link(rate), _Link(rate)
         self._lock = threading.Lock()
         self.bytes_down = 0
         self.connections = 0
@@ -214,23 +242,35 @@ class CountingProxy:
         except OSError:
             client.close()
             return
-        up = threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True)
+        state = {"asked_at": 0.0, "answered": True}
+        up = threading.Thread(target=self._pump, args=(client, upstream, False, state), daemon=True)
         up.start()
-        self._pump(upstream, client, True)
+        self._pump(upstream, client, True, state)
         up.join()
         client.close()
         upstream.close()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
+    def _pump(
+        self, src: socket.socket, dst: socket.socket, down: bool, state: dict[str, Any]
+    ) -> None:
         buf = bytearray(64 << 10)
         view = memoryview(buf)
+        link = self._down if down else self._up
         try:
             while True:
                 n = src.recv_into(buf)
                 if not n:
                     break
+                if not down and state["answered"]:
+                    state["asked_at"], state["answered"] = time.monotonic(), False
+                if down and not state["answered"]:
+                    state["answered"] = True
+                    wait = state["asked_at"] + self.latency - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                link.send(n)
                 dst.sendall(view[:n])
-                if count:
+                if down:
                     with self._lock:
                         self.bytes_down += n
         except OSError:
