@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,14 @@ def _run(fake_gcs, tmp_path: Path, seed: int, rate: float, plays: int = PLAYS) -
         data = json.loads(a.open_read(f"reports/r/{game}.json").read())
         counted += data["storage_retries"]
         assert data["storage_retries"] >= sum(x["retries"] for x in data["angles"])
-    late = sum(1 for kind, _, ident in proxy.faulted if kind in RETRIED and "reports/r/" in ident)
+    # not counted by a report: the report's own upload (after its count), and the bucket
+    # metadata lookups google-cloud-storage makes in the background with its own retry
+    late = sum(
+        1
+        for kind, _, ident in proxy.faulted
+        if kind in RETRIED
+        and ("reports/r/" in ident or re.match(r"GET /storage/v1/b/[^/?]+\?", ident))
+    )
     assert proxy.retried_faults - late <= counted <= proxy.retried_faults, (counted, proxy.faults)
     assert counted > 0
 
