@@ -1,10 +1,15 @@
 """A folder as a storage root: the embedded, no-cloud mode.
 
 Writes never expose a half-written file: data goes to a hidden temporary file in the target
-folder, then is linked into place (create-only) or renamed over the old one (replace). Custom
-metadata lives in a JSON sidecar under `{root}/.playclips-meta/`, written before the object
-itself, so an object never exists without its metadata. The generation is the file's
-modification time in nanoseconds.
+folder, then is linked into place (create-only) or renamed over the old one (replace).
+
+Custom metadata lives in a JSON sidecar under `{root}/.playclips-meta/`, one per version of the
+file, named after the temporary file's inode (which the link or rename keeps) and recording its
+size and modification time. It is written before the file is moved into place, and `stat` only
+believes a sidecar that matches the file now in place. So a kill at any point leaves either the
+old file with its own metadata or the new file with its own, never one file with the other's
+metadata; and two racing creators each write their own sidecar, so the winner's is the one
+read. The generation is the inode and modification time together.
 """
 
 from __future__ import annotations
@@ -39,8 +44,8 @@ class LocalStorage:
             raise StorageError(f"key {key!r} points outside {self.root}")
         return path
 
-    def _meta_path(self, key: str) -> Path:
-        return self._base / META_DIR / f"{key}.json"
+    def _meta_path(self, key: str, inode: int) -> Path:
+        return self._base / META_DIR / f"{key}@{inode}.json"
 
     def open_read(self, key: str, stats: ReadStats | None = None) -> BinaryIO:
         path = self._path(key)
@@ -61,9 +66,11 @@ class LocalStorage:
         if not path.is_file():
             return None
         metadata: dict[str, str] = {}
-        with contextlib.suppress(FileNotFoundError, ValueError):
-            metadata = json.loads(self._meta_path(key).read_text())
-        return ObjectInfo(key=key, size=st.st_size, generation=st.st_mtime_ns, metadata=metadata)
+        with contextlib.suppress(FileNotFoundError, ValueError, TypeError, AttributeError):
+            sidecar = json.loads(self._meta_path(key, st.st_ino).read_text())
+            if (sidecar["size"], sidecar["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
+                metadata = dict(sidecar["metadata"])
+        return ObjectInfo(key=key, size=st.st_size, generation=_generation(st), metadata=metadata)
 
     def put(
         self,
@@ -83,17 +90,24 @@ class LocalStorage:
                 raise PreconditionFailed(f"{path} changed since it was read; not replaced")
         if if_generation_match == 0 and path.exists():
             raise PreconditionFailed(f"{path} already exists; not replaced")
-        if metadata is not None:
-            self._write_atomic(self._meta_path(key), json.dumps(metadata, sort_keys=True).encode())
+        previous = self.stat(key)
         tmp = self._write_tmp(path, data)
+        st = os.stat(tmp)
+        meta = self._meta_path(key, st.st_ino)
+        if metadata is not None:
+            sidecar = {"metadata": metadata, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+            self._write_atomic(meta, json.dumps(sidecar, sort_keys=True).encode())
         try:
             if if_generation_match == 0:
                 try:
                     os.link(tmp, path)
                 except FileExistsError:
+                    meta.unlink(missing_ok=True)
                     raise PreconditionFailed(f"{path} already exists; not replaced") from None
             else:
                 os.replace(tmp, path)
+                if previous is not None:  # the old version's sidecar is now an orphan
+                    self._meta_path(key, previous.generation >> 64).unlink(missing_ok=True)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -125,3 +139,8 @@ class LocalStorage:
     def _write_atomic(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._write_tmp(path, data), path)
+
+
+def _generation(st: os.stat_result) -> int:
+    """A file version: its inode (the high bits) and modification time (the low 64 bits)."""
+    return (st.st_ino << 64) | (st.st_mtime_ns & (2**64 - 1))
