@@ -30,7 +30,8 @@ block size, first fetch after a seek .. largest sequential fetch:
 
 One request costs as much time as ~6 MB of transfer in both models, so a clip should cost one
 or two requests: BLOCK_SIZE = 1 MiB (cache granularity; the waste before a seek target is under
-one block), FIRST_FETCH = READ_AHEAD = 8 MiB (a 5-15 s clip of a 1080p angle is 5-15 MB),
+one block), FIRST_FETCH = READ_AHEAD = 8 MiB (a 5-15 s clip of a 1080p angle is 5-15 MB;
+since revised to 2 MiB by the whole-game bench, below),
 CACHE_BLOCKS = 16 (16 MiB per open angle). 16 MiB windows save a few requests for 25% more
 bytes and twice the memory. The reader does not expose a `name`: PyAV passes it to
 libavformat, which takes a URL-like name for a network input and enlarges its reads to the
@@ -38,6 +39,12 @@ streams' interleaving distance (~2 MB, rows measured with the name: more bytes, 
 requests at the chosen sizes). BlobReader (one buffer and no cache; it counts nothing and
 pins a generation only when given if_generation_match) is on par at 8 MiB: ours adds the cache,
 the counts and the pin at no cost in requests.
+
+Revised by `make bench-tune` (docs/performance.md, "Tuning"): on a whole game (4 angles read at
+once, 25 plays each, 7.5 Mb/s) over an emulated task link, FIRST_FETCH = READ_AHEAD = 2 MiB
+fetch 1.17x the clip bytes instead of 1.49x and finish 2-20% sooner: while one angle waits for
+a response the other angles' transfers fill the link, so the last, mostly unused window of
+each clip costs more than the extra requests.
 
 Writes (DESIGN decision 5): a single-shot multipart upload from memory, with the custom
 metadata and the precondition on the same request. The client switches to a resumable upload
@@ -78,8 +85,8 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from .base import NotFound, ObjectInfo, PreconditionFailed, ReadStats, StorageError
 
 BLOCK_SIZE = 1 << 20
-FIRST_FETCH = 8 << 20
-READ_AHEAD = 8 << 20
+FIRST_FETCH = 2 << 20  # 8 MiB before the game bench: see the module docstring
+READ_AHEAD = 2 << 20
 CACHE_BLOCKS = 16
 
 # Used as the client's project when talking to an emulator and no project is configured.
