@@ -81,7 +81,7 @@ class Job:
     run_id: str
     angles: Sequence[str] = DEFAULT_ANGLES
     angles_in_flight: int = 4
-    uploads_in_flight: int = 2
+    uploads_in_flight: int = 1  # 2 held 56 MiB more for no speed-up (docs/performance.md)
     read_buffer: int = 1 << 16
     events: Events = field(default_factory=NoEvents)
     stop: threading.Event = field(default_factory=threading.Event)
