@@ -250,17 +250,19 @@ def main_specs(fixture: Fixture, args: argparse.Namespace) -> list[Spec]:
     ]
     if encode_available():
         n = min(args.encode_clips, len(plays))
-        specs.insert(
-            2,
+        note = f"{n} clips of one angle, scaled to the game"
+        specs[2:2] = [
+            Spec("playclips encode (GCS)", "encode-gcs", fixture, plays[:n], angles[:1], note=note),
             Spec(
-                "playclips encode (GCS)",
+                "playclips encode 360p30 (GCS)",
                 "encode-gcs",
                 fixture,
                 plays[:n],
                 angles[:1],
-                note=f"{n} clips of one angle, scaled to the game",
+                {"cli_args": ["--height", "360", "--fps", "30"]},
+                note=note,
             ),
-        )
+        ]
     return [s for s in specs if wanted is None or s.kind in wanted]
 
 
@@ -313,7 +315,11 @@ def flat_specs(args: argparse.Namespace) -> list[Spec]:
 
 
 def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    by = {e["kind"]: e for e in results["engines"] if e["status"] == "ok" and e["knobs"] == {}}
+    by = {
+        e["kind"]: e
+        for e in results["engines"]
+        if e["status"] == "ok" and e["knobs"] == {} and not e["name"].startswith("flat:")
+    }
     checks: list[dict[str, Any]] = []
 
     def add(name: str, value: float | None, target: str, ok: bool | None) -> None:
