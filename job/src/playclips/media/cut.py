@@ -207,6 +207,7 @@ class AngleReader:
         v, tb = self._video, self._tb
         hi = max(end_ts, Fraction(key.pts + 1))  # every frame shown before hi is taken
         taken: list[_Packet] = [_Packet.of(key)]
+        last = taken[0]  # the taken frame shown last
         tentative: list[_Packet] = []
         others: list[_Packet] = []
         latest = {s.index: Fraction(-1) for s in self._copied if s is not v}
@@ -218,15 +219,15 @@ class AngleReader:
                 others.append(_Packet.of(p))
                 latest[p.stream.index] = max(latest[p.stream.index], p.pts * p.time_base)
             elif end_t is None:
-                if p.dts is not None and p.dts >= hi:
-                    last = max(taken, key=lambda q: q.pts)  # no later packet is shown before hi
+                if p.dts is not None and p.dts >= hi:  # no later packet is shown before hi
                     end_t = (last.pts + (last.duration or _frame_duration(v))) * tb
                 elif p.pts >= key.pts:  # else: a leading picture of an open GOP; drop it
                     tentative.append(_Packet.of(p))
                     if p.pts < hi:
+                        last = max(last, *tentative, key=lambda q: q.pts)
                         taken.extend(tentative)
                         tentative.clear()
-                        hi = max(hi, Fraction(max(q.pts for q in taken) + 1))
+                        hi = max(hi, Fraction(last.pts + 1))
             if end_t is not None and all(t >= end_t for t in latest.values()):
                 break
         return taken, others
