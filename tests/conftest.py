@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from playclips.pipeline import Job
 from playclips.plays import LocalPlaysFile
 from playclips.storage import LocalStorage

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from playclips.cli import main
 from playclips.pipeline import run_game
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+
 from playclips.cli import main
 from playclips.config import SETTINGS, ConfigError, games_from_env, task_shard
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from playclips.pipeline import run_game
 
 from .conftest import local_job, read_manifest, read_report, write_plays

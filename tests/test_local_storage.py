@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from playclips.storage import LocalStorage, PreconditionFailed
 from playclips.storage import local as local_module
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import pytest
 from PIL import Image
+
 from playclips.media.encode import EncodeOptions
 from playclips.pipeline import Job, run_game
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageStat
+
 from playclips import pipeline
 from playclips.cli import main
 from playclips.media.encode import EncodeOptions, last_error_line

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from google.cloud.storage.retry import DEFAULT_RETRY
+
 from playclips.storage.gcs import GcsStorage
 
 from ..support.fake_gcs import FakeGcs, start_fake_gcs

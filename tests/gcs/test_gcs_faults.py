@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
+
 from playclips.storage import PreconditionFailed, ReadStats, StorageError
 from playclips.storage.gcs import GcsStorage
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+
 from playclips.pipeline import META_GENERATION, META_SPEC, Job, run_game
 from playclips.plays import LocalPlaysFile
 from playclips.storage import ObjectInfo, PreconditionFailed, ReadStats

@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
+
 from playclips.cli import main
 from playclips.config import DEFAULT_PROMPT
 from playclips.dataset import (

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
+
 from playclips import storage
 from playclips.cli import main
 from playclips.config import (

@@ -24,6 +24,7 @@ from google.cloud.workflows import executions_v1
 from google.cloud.workflows.executions_v1.services.executions.transports import (
     ExecutionsGrpcTransport,
 )
+
 from playclips import trigger
 from playclips.cli import main
 from playclips.trigger import TriggerError, console_url, execution_argument, resolve_target

@@ -12,6 +12,7 @@ import click
 import jsonschema
 import pytest
 import yaml
+
 from playclips.cli import main
 from playclips.config import DATASET_SETTINGS, GAMES_ENV, GAMES_URI_ENV, SETTINGS
 from playclips.model import ID_PATTERN

@@ -135,6 +135,7 @@ def gcs_root(endpoint: str, uri: str, retry=None):
     """A GcsStorage for `uri` whose client talks to `endpoint` (the server, or a proxy)."""
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
+
     from playclips.storage.gcs import GcsStorage
 
     client = storage.Client(

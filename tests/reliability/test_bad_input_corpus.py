@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from playclips.cli import main
 
 from ..support.oracle import frames

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from playclips.cli import main
 from playclips.model import Game, Play
 from playclips.plan import plan_game

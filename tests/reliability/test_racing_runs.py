@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from playclips.pipeline import Job, run_game
 from playclips.plays import LocalPlaysFile
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from playclips.pipeline import Job, run_game
 from playclips.plays import LocalPlaysFile
 

@@ -15,12 +15,12 @@ from urllib.parse import parse_qs
 
 import psycopg
 import pytest
-from playclips.demo import DEMO_GAME, _plays
-from playclips.plays import LocalPlaysFile
-from playclips.plays.supabase import SupabasePlays
 from psycopg import errors
 from werkzeug import Response
 
+from playclips.demo import DEMO_GAME, _plays
+from playclips.plays import LocalPlaysFile
+from playclips.plays.supabase import SupabasePlays
 from tests.support.postgres import PostgresCluster
 
 from .conftest import (

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+
 from playclips.model import Play, PlayIssue, Video
 from playclips.plays import PlaysError, UnknownGame, open_plays_source
 from playclips.plays.supabase import SupabasePlays

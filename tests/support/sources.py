@@ -198,9 +198,7 @@ def make_source(name: str, duration_s: float | None = None) -> Path:
     return path
 
 
-def install_game(
-    videos_root: Path, game_id: str, source: Path, angles: list[str]
-) -> None:
+def install_game(videos_root: Path, game_id: str, source: Path, angles: list[str]) -> None:
     """Link `source` in as every angle of a game: {root}/{game}/{ANGLE}.{ext}."""
     folder = videos_root / game_id
     folder.mkdir(parents=True, exist_ok=True)
