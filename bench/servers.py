@@ -17,52 +17,26 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.support.fake_gcs import binary_path
+from tests.support.fake_gcs import FakeGcs, start_fake_gcs
 
 from .fixtures import Fixture
 
-PROJECT = "playclips-bench"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @dataclass
-class DiskGcs:
-    """fake-gcs-server with `-backend filesystem` below `root`."""
+class DiskGcs(FakeGcs):
+    """fake-gcs-server with `-backend filesystem` below `root`, plus what the bench needs."""
 
-    url: str
-    port: int
-    root: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def env(self) -> dict[str, str]:
-        return {"STORAGE_EMULATOR_HOST": self.url, "GOOGLE_CLOUD_PROJECT": PROJECT}
-
-    def create_bucket(self, name: str) -> None:
-        request = urllib.request.Request(
-            f"{self.url}/storage/v1/b?project={PROJECT}",
-            data=json.dumps({"name": name}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
+    root: Path = Path()
 
     def place(self, bucket: str, name: str, fixture: Fixture) -> None:
         """Make `fixture` the object gs://bucket/name by hard link (no copy, no upload)."""
@@ -113,60 +87,13 @@ class DiskGcs:
             return t.user + t.system
         return 0.0
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
 
 def start_disk_gcs(root: Path, timeout: float = 15.0) -> DiskGcs:
     """Start fake-gcs-server (filesystem backend in `root`, emptied first) on loopback."""
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = root.parent / f"{root.name}.log"
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(
-            [
-                str(binary_path()),
-                "-scheme",
-                "http",
-                "-host",
-                "127.0.0.1",
-                "-port",
-                str(port),
-                "-backend",
-                "filesystem",
-                "-filesystem-root",
-                str(root),
-                "-external-url",
-                url,
-                "-public-host",
-                f"127.0.0.1:{port}",
-                "-log-level",
-                "warn",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    server = DiskGcs(url=url, port=port, root=root, process=process, log=log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        with (
-            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
-            urllib.request.urlopen(f"{url}/storage/v1/b", timeout=1) as response,
-        ):
-            if response.status == 200:
-                return server
-        time.sleep(0.05)
-    server.stop()
-    raise RuntimeError(f"fake-gcs-server did not start: {log.read_text(errors='replace')[-2000:]}")
+    server = start_fake_gcs(timeout, filesystem_root=root)
+    return DiskGcs(**{f.name: getattr(server, f.name) for f in fields(server)})
 
 
 class _Link:

@@ -60,6 +60,7 @@ class FakeGcs:
     process: subprocess.Popen[bytes]
     log: Path
     _tmp: tempfile.TemporaryDirectory[str] = field(repr=False)
+    root: Path | None = None  # the filesystem backend's folder; None: objects live in memory
 
     def env(self) -> dict[str, str]:
         """Environment variables that point google-cloud-storage at this server."""
@@ -103,11 +104,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_fake_gcs(timeout: float = 15.0) -> FakeGcs:
-    """Start fake-gcs-server (memory backend, plain HTTP) on a free loopback port.
+def start_fake_gcs(timeout: float = 15.0, filesystem_root: Path | None = None) -> FakeGcs:
+    """Start fake-gcs-server (plain HTTP) on a free loopback port.
 
+    Objects live in memory, or below `filesystem_root` (GB-size objects, as the bench uses).
     Returns once it answers the JSON API; raises RuntimeError with its log if it does not.
     """
+    backend = {"-backend": "memory"}
+    if filesystem_root is not None:
+        backend = {"-backend": "filesystem", "-filesystem-root": str(filesystem_root)}
     binary = binary_path()
     last_error = ""
     for _attempt in range(3):  # the free port can be taken between probing and binding
@@ -120,7 +125,7 @@ def start_fake_gcs(timeout: float = 15.0) -> FakeGcs:
                 "-scheme": "http",
                 "-host": "127.0.0.1",
                 "-port": str(port),
-                "-backend": "memory",
+                **backend,
                 "-external-url": url,
                 "-public-host": f"127.0.0.1:{port}",
                 "-log-level": "warn",
@@ -132,7 +137,9 @@ def start_fake_gcs(timeout: float = 15.0) -> FakeGcs:
                 stderr=stderr,
                 cwd=tmp.name,
             )
-        server = FakeGcs(url=url, port=port, process=process, log=log, _tmp=tmp)
+        server = FakeGcs(
+            url=url, port=port, process=process, log=log, _tmp=tmp, root=filesystem_root
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and process.poll() is None:
             try:
