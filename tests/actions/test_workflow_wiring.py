@@ -7,27 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from ..support.terraform_outputs import ENV_OUTPUTS
 from . import workflow_checks as wc
 
 RELEASE = "release.yml"
 CI = "ci.yml"
-# What terraform/envs/{dev,prod} promise to output (issue 6); the workflows read a subset of these.
-ENV_OUTPUTS = {
-    "project_id",
-    "region",
-    "workflow_name",
-    "workflow_id",
-    "job_name",
-    "job_service_account",
-    "video_bucket",
-    "training_bucket",
-    "artifact_registry_repository_url",
-    "wif_provider",
-    "deployer_service_account",
-    # Read back by the release's apply as TF_VAR_supabase_url and TF_VAR_github.
-    "supabase_url",
-    "wif_github",
-}
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ import shutil
 import pytest
 from tf_harness import ENVS, MODULES, SCHEMA, TERRAFORM_DIR
 
+from tests.support.terraform_outputs import ENV_OUTPUTS
+
 
 def test_terraform_files_are_formatted(terraform):
     result = terraform.run("fmt", "-check", "-recursive", "-diff", cwd=TERRAFORM_DIR, check=False)
@@ -150,19 +152,4 @@ def test_env_outputs_are_the_ones_trigger_and_release_read(env):
     outputs = re.findall(
         r'^output "(\w+)"', (TERRAFORM_DIR / "envs" / env / "outputs.tf").read_text(), re.MULTILINE
     )
-    assert set(outputs) == {
-        "project_id",
-        "region",
-        "workflow_name",
-        "workflow_id",
-        "job_name",
-        "job_service_account",
-        "video_bucket",
-        "training_bucket",
-        "artifact_registry_repository_url",
-        "wif_provider",
-        "deployer_service_account",
-        # Read back by the release's apply (TF_VAR_supabase_url, TF_VAR_github).
-        "supabase_url",
-        "wif_github",
-    }
+    assert set(outputs) == ENV_OUTPUTS
