@@ -31,6 +31,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tests.support.sources import concat_copies
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("PLAYCLIPS_BENCH_CACHE") or ROOT / ".cache" / "bench")
 FIXTURES = CACHE / "fixtures"
@@ -211,30 +213,7 @@ def make_fixture(name: str, log=print) -> Fixture:
             return Fixture(**data["fixture"])
     segment = _segment(recipe)
     log(f"making fixture {name}: {recipe.copies} x {segment.name} ...")
-    listing = FIXTURES / f".list-{os.getpid()}-{name}.txt"
-    listing.write_text("".join(f"file '{segment.name}'\n" for _ in range(recipe.copies)))
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    subprocess.run(
-        [
-            _ffmpeg(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "concat",
-            "-safe",
-            "0",
-            "-i",
-            str(listing),
-            "-c",
-            "copy",
-            str(tmp),
-        ],
-        check=True,
-    )
-    listing.unlink()
-    tmp.replace(path)
+    concat_copies(segment, recipe.copies, path)
     md5, crc = _checksums(path)
     size = path.stat().st_size
     fixture = Fixture(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playclips.media.tools import ffmpeg_exe
 
-from .support.sources import CACHE
+from .support.sources import CACHE, concat_copies
 
 # Runs one game in a fresh interpreter and prints its peak RSS (KiB, from getrusage).
 _SCRIPT = """
@@ -58,28 +58,7 @@ def _long_source() -> Path:
         ],
         check=True,
     )
-    listing = CACHE / "long-list.txt"
-    listing.write_text("".join(f"file '{segment.name}'\n" for _ in range(18)))
-    tmp = CACHE / ".tmp-long.mp4"
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "concat",
-            "-safe",
-            "0",
-            "-i",
-            str(listing),
-            "-c",
-            "copy",
-            str(tmp),
-        ],
-        check=True,
-    )
-    tmp.replace(path)
+    concat_copies(segment, 18, path)
     return path
 
 

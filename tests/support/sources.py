@@ -6,6 +6,7 @@ Each source covers a trap a real camera file can set for a stream-copy cutter.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,39 @@ def make_source(name: str, duration_s: float | None = None) -> Path:
         subprocess.run(cmd, check=True)
         tmp.replace(path)
     return path
+
+
+def concat_copies(segment: Path, copies: int, out: Path) -> None:
+    """Write `copies` of `segment` back to back into `out` by stream copy (concat demuxer).
+
+    How long and large sources are made cheaply; `out` appears whole or not at all.
+    """
+    listing = out.with_name(f".list-{os.getpid()}-{out.stem}.txt")
+    listing.write_text(f"file '{segment.resolve()}'\n" * copies)
+    tmp = out.with_name(f".tmp-{os.getpid()}-{out.name}")
+    try:
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                str(listing),
+                "-c",
+                "copy",
+                str(tmp),
+            ],
+            check=True,
+        )
+        tmp.replace(out)
+    finally:
+        listing.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def install_game(videos_root: Path, game_id: str, source: Path, angles: list[str]) -> None:
