@@ -129,6 +129,20 @@ DATASET_SETTINGS: dict[str, Setting] = {
         "(every label in the dataset); write {{ and }} for literal braces.",
         DEFAULT_PROMPT,
     ),
+    "prompt_max_labels": Setting(
+        "--prompt-max-labels",
+        "PLAYCLIPS_PROMPT_MAX_LABELS",
+        "Gemini tuning: most distinct labels the prompt's {labels} may list; past it finalize "
+        "stops with an error (every example would repeat the whole list).",
+        200,
+    ),
+    "vertex_validation": Setting(
+        "--vertex-validation",
+        "PLAYCLIPS_VERTEX_VALIDATION",
+        "Vertex AI video datasets use no validation set: the split the validation games' clips "
+        "take in the Vertex AI file, test or train (clip records and Gemini keep validation).",
+        "test",
+    ),
 }
 TRIGGER_SETTINGS: dict[str, Setting] = {
     "env": Setting(
