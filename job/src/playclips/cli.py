@@ -14,16 +14,6 @@ from typing import Any
 
 import click
 
-# google.api_core warns on every import under Python 3.11 that its future releases will drop
-# 3.11 (in 2027). It asks nothing of a user running playclips, so that one warning is silenced
-# for the command; every other warning still shows.
-warnings.filterwarnings(
-    "ignore",
-    message=r"You are using a Python version .* which Google will stop supporting",
-    category=FutureWarning,
-    module=r"google\.api_core\._python_version_support",
-)
-
 from . import __version__
 from .config import (
     JOB_ENV,
@@ -41,6 +31,16 @@ from .config import (
 from .progress import LineProgress, TerminalProgress, log_json, summary_table
 from .report import GameReport
 from .runner import Display, run_games
+
+# google.api_core warns on every import under Python 3.11 that its future releases will drop
+# 3.11 (in 2027). It asks nothing of a user running playclips, so that one warning is silenced
+# for the command; every other warning still shows.
+warnings.filterwarnings(
+    "ignore",
+    message=r"You are using a Python version .* which Google will stop supporting",
+    category=FutureWarning,
+    module=r"google\.api_core\._python_version_support",
+)
 
 
 def setting_option(name: str, **kwargs: Any) -> Any:
