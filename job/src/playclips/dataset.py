@@ -510,7 +510,7 @@ def finalize(
         "summary": out.uri(dataset_key(run_id, "summary.json")),
         # Cloud Run tasks cannot see each other's games, so the run's page is written here,
         # once every task is done.
-        "index": write_run_index(out, run_id),
+        "index": write_run_index(out, run_id, dataset_written=True),
     }
     data = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
     out.put(dataset_key(run_id, "summary.json"), data, content_type=JSON_CONTENT_TYPE)

@@ -70,10 +70,12 @@ def index_key(run_id: str) -> str:
     return f"reports/{run_id}/index.html"
 
 
-def write_run_index(out: Storage, run_id: str) -> str:
+def write_run_index(out: Storage, run_id: str, dataset_written: bool | None = None) -> str:
     """Put the run's index page from the reports and manifests found; return its URI.
 
-    Raises StorageError when the page cannot be written.
+    `dataset_written`: whether to link the dataset files (None: if its summary.json exists;
+    finalize, which writes summary.json last, says True). Raises StorageError when the page
+    cannot be written.
     """
     games: list[GameView] = []
     for key in sorted(out.list(f"reports/{run_id}/")):
@@ -87,11 +89,11 @@ def write_run_index(out: Storage, run_id: str) -> str:
             game = report["game_id"]
             records, skipped = _manifest(out, game)
             games.append(GameView(report, records, _sheet_pages(out, game), skipped))
-    dataset = [
-        (name, f"datasets/{run_id}/{path}")
-        for name, path in DATASET_FILES
-        if out.stat(f"datasets/{run_id}/summary.json")
-    ]
+    if dataset_written is None:
+        dataset_written = out.stat(f"datasets/{run_id}/summary.json") is not None
+    dataset = [(name, f"datasets/{run_id}/{path}") for name, path in DATASET_FILES]
+    if not dataset_written:
+        dataset = []
     page = render_index(run_id, games, lambda key: link(out, run_id, key), dataset)
     out.put(index_key(run_id), page.encode(), content_type=INDEX_CONTENT_TYPE)
     return out.uri(index_key(run_id))
