@@ -167,3 +167,49 @@ def test_page_in_chromium_renders_links_resolve_and_a_clip_opens_at_its_play(run
     assert state["start"] > 0.2  # copy mode: the clip starts on the keyframe before the play
     assert state["time"] == pytest.approx(record["play_start_offset_s"], abs=0.05)
     assert state["duration"] == pytest.approx(record["duration_s"], abs=0.1)
+
+
+@pytest.mark.skipif(chromium() is None, reason="Debian's chromium is not installed (.ci/run does)")
+def test_a_150_play_4_angle_page_loads_only_the_clips_on_screen(run, tmp_path: Path) -> None:
+    from playclips.index_page import write_run_index
+    from playclips.manifest import manifest_key, render_manifest
+    from playclips.storage import LocalStorage
+
+    angles = ("FAR_LEFT", "NEAR_LEFT", "FAR_RIGHT", "NEAR_RIGHT")
+    real = read_manifest(run["out"], "g1")[0]
+    clip = run["out"] / "clips" / "g1" / real["angle"] / f"{real['play_id']}.mp4"
+    out = LocalStorage(str(tmp_path))
+    records = []
+    for i in range(150):
+        for angle in angles:
+            target = tmp_path / "clips" / "big" / angle / f"p{i:03d}.mp4"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(clip)
+            records.append(
+                real
+                | {"game_id": "big", "play_id": f"p{i:03d}", "angle": angle}
+                | {"play_start_s": 20.0 * i, "play_end_s": 20.0 * i + 6}
+            )
+    out.put(manifest_key("big"), render_manifest(records), content_type="x")
+    report = {
+        "run_id": "r1",
+        "game_id": "big",
+        "status": "ok",
+        "angles": [{"angle": a} for a in angles],
+    }
+    out.put("reports/r1/big.json", json.dumps(report).encode(), content_type="x")
+    page_file = Path(write_run_index(out, "r1"))
+    with headless_page() as page:
+        page.open(page_file.as_uri(), until="Page.domContentEventFired")
+        loaded = page.evaluate(
+            """(async () => {
+              await new Promise(r => setTimeout(r, 300));
+              const v = [...document.querySelectorAll('video')];
+              return {all: v.length, asked: v.filter(x => x.preload !== 'none').length,
+                      loaded: v.filter(x => x.readyState > 0).length};
+            })()"""
+        )
+    assert loaded["all"] == 600
+    # The first rows (and 400 px beyond): a few dozen at most, never the 600.
+    assert 4 <= loaded["asked"] <= 40, loaded
+    assert loaded["loaded"] <= loaded["asked"], loaded

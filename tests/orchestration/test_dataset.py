@@ -62,9 +62,7 @@ VERTEX_SCHEMA = {
             "type": "object",
             "required": ["aiplatform.googleapis.com/ml_use"],
             "additionalProperties": {"type": "string"},
-            "properties": {
-                "aiplatform.googleapis.com/ml_use": {"enum": ["training", "test"]}
-            },
+            "properties": {"aiplatform.googleapis.com/ml_use": {"enum": ["training", "test"]}},
         },
     },
 }

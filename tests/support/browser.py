@@ -13,7 +13,9 @@ import base64
 import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -90,8 +92,14 @@ class Page:
             raise RuntimeError(f"{expression[:60]}...: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def open(self, url: str, width: int = 1400, height: int = 1000) -> None:
-        """Load `url` in a `width` x `height` viewport and wait for its load event."""
+    def open(
+        self, url: str, width: int = 1400, height: int = 1000, until: str = "Page.loadEventFired"
+    ) -> None:
+        """Load `url` in a `width` x `height` viewport and wait for event `until`.
+
+        The load event waits for the videos that load their metadata (media elements delay
+        it); Page.domContentEventFired does not.
+        """
         self.call("Page.enable")
         self.call(
             "Emulation.setDeviceMetricsOverride",
@@ -101,7 +109,7 @@ class Page:
             mobile=False,
         )
         self.call("Page.navigate", url=url)
-        self.wait_event("Page.loadEventFired")
+        self.wait_event(until, timeout=30)
 
     def screenshot(self) -> bytes:
         """PNG of the viewport."""
@@ -114,26 +122,36 @@ def headless_page(binary: str | None = None) -> Iterator[Page]:
     binary = binary or chromium()
     if binary is None:
         raise RuntimeError("chromium is not installed (apt-get install chromium)")
-    with tempfile.TemporaryDirectory(prefix="playclips-chromium-") as profile:
-        proc = subprocess.Popen(
-            [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            port = _devtools_port(Path(profile), proc)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
-                targets = json.load(r)
-            url = next(t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page")
-            with connect(url, max_size=64 * 2**20, open_timeout=10) as ws:
-                yield Page(ws)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    profile = tempfile.mkdtemp(prefix="playclips-chromium-")
+    # Its own process group: chromium's renderer and utility processes end with it.
+    proc = subprocess.Popen(
+        [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        port = _devtools_port(Path(profile), proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+            targets = json.load(r)
+        url = next(t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page")
+        with connect(url, max_size=64 * 2**20, open_timeout=10) as ws:
+            yield Page(ws)
+    finally:
+        _stop(proc)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End the chromium this module started: SIGTERM, so that it reaps its own helper
+    processes, then SIGKILL to its process group if it has not exited within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _devtools_port(profile: Path, proc: subprocess.Popen) -> int:

@@ -125,7 +125,7 @@ def demo(out: str, log_format: str) -> None:
 
     code = _run(settings, [DEMO_GAME], announce=False)
     click.echo(f"Clips in {root / 'clips'}, manifest in {root / 'manifests'}", err=True)
-    _announce(settings, json_lines=False)
+    _announce(settings, _json_lines(settings.log_format))
     sys.exit(code)
 
 
@@ -161,6 +161,11 @@ def _display(log_format: str, run_id: str = "") -> Display:
         else:
             log_format = "text"
     return LineProgress(json_lines=log_format == "json", run_id=run_id)  # type: ignore[return-value]
+
+
+def _json_lines(log_format: str) -> bool:
+    """Whether the run logs JSON lines (as _display decides)."""
+    return log_format == "json" or (log_format == "auto" and bool(os.environ.get(JOB_ENV)))
 
 
 def _run(settings: Settings, games: list[str], announce: bool = True) -> int:
@@ -417,7 +422,7 @@ def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
     click.echo(f"Run {settings.run_id}: {len(games)} game(s) into {out}", err=True)
     code = _run(settings, games, announce=False)
     summary = _finalize(out, settings.run_id, games, dataset)
-    _announce(settings, json_lines=False)
+    _announce(settings, _json_lines(settings.log_format))
     return 1 if code or summary is None or not summary["ok"] else 0
 
 
