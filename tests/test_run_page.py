@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -213,3 +215,44 @@ def test_a_150_play_4_angle_page_loads_only_the_clips_on_screen(run, tmp_path: P
     # The first rows (and 400 px beyond): a few dozen at most, never the 600.
     assert 4 <= loaded["asked"] <= 40, loaded
     assert loaded["loaded"] <= loaded["asked"], loaded
+
+
+def test_a_normal_run_prints_no_python_warning(run) -> None:
+    root = run["out"].parent
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-W", "default", "-m", "playclips.cli", "run", "g1"),
+            *("--plays", str(root / "plays.json"), "--videos", str(root / "videos")),
+            *("--out", str(run["out"]), "--angles", ",".join(ANGLES), "--run-id", "r3"),
+            *("--log-format", "text"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr and "warnings.warn" not in proc.stderr, proc.stderr
+    assert proc.stdout.splitlines()[-2:] == [
+        "Run id: r3",
+        f"Run page: {(run['out'] / 'reports/r3/index.html').resolve()}",
+    ]
+
+
+def test_make_help_fits_80_columns() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "help"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = proc.stdout.splitlines()
+    assert len(lines) > 10 and max(len(line) for line in lines) <= 80
+    names = [line.split()[0] for line in lines if not line.startswith("   ")]
+    assert {"help", "test", "demo", "run-page-png"} <= set(names)
+    # Descriptions start in one column, whatever the length of the target names.
+    starts = {len(line) - len(line[2:].split(None, 1)[1]) for line in lines if line[2] != " "}
+    assert len(starts) == 1, starts

@@ -280,7 +280,7 @@ def _play_table(game: GameView, href: Href) -> str:
             f'<div class="label">{e(str(first.get("label") or "-"))}</div>'
             f'<div class="id">{e(play_id)}</div>'
             f'<div class="times">{_clock(first["play_start_s"])} &ndash; '
-            f"{_clock(first['play_end_s'])}</div>"
+            f"{_clock(first.get('play_end_s'))}</div>"
             f'<div class="status {status_class}">{e(status)}</div></th>'
         ]
         for angle in angles:
