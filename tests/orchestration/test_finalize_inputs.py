@@ -244,3 +244,15 @@ def test_finalize_help_does_not_promise_a_default_run_id() -> None:
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert "--run-id" in text and "timestamp" not in text and "required" in text
+
+
+def test_finalize_only_settings_are_documented_options() -> None:
+    from playclips.config import FINALIZE_SETTINGS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `--")]
+    finalize = main.commands["finalize"]
+    for name, setting in FINALIZE_SETTINGS.items():
+        assert any(f"`{setting.flag}`" in row and f"`{setting.env}`" in row for row in rows), name
+        (option,) = [p for p in finalize.params if p.name == name]
+        assert option.envvar == setting.env and setting.flag in option.opts

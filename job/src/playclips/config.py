@@ -129,6 +129,10 @@ DATASET_SETTINGS: dict[str, Setting] = {
         "(every label in the dataset); write {{ and }} for literal braces.",
         DEFAULT_PROMPT,
     ),
+}
+# Options of `playclips finalize` (and `trigger --env local`) that the workflow does not set per
+# execution: flags, or environment variables on the machine or job that runs finalize.
+FINALIZE_SETTINGS: dict[str, Setting] = {
     "prompt_max_labels": Setting(
         "--prompt-max-labels",
         "PLAYCLIPS_PROMPT_MAX_LABELS",
@@ -165,8 +169,8 @@ TRIGGER_SETTINGS: dict[str, Setting] = {
 
 
 def find_setting(name: str) -> Setting:
-    """The entry for `name` in SETTINGS, DATASET_SETTINGS or TRIGGER_SETTINGS."""
-    for table in (SETTINGS, DATASET_SETTINGS, TRIGGER_SETTINGS):
+    """The entry for `name` in one of the settings tables."""
+    for table in (SETTINGS, DATASET_SETTINGS, FINALIZE_SETTINGS, TRIGGER_SETTINGS):
         if name in table:
             return table[name]
     raise KeyError(name)

@@ -464,16 +464,30 @@ def _read(out: Storage, key: str) -> bytes:
         return f.read()
 
 
+# Where a run leaves a trace below the output root: its games' reports, and (cloud runs) the
+# games list the workflow writes before the clip job starts.
+RUN_FOLDERS = ("reports", "runs")
+
+
 def run_ids(out: Storage) -> list[str]:
-    """The run ids that have reports below the output root, newest name first."""
-    return sorted(
-        {k.split("/")[1] for k in out.list("reports/") if k.count("/") >= 2}, reverse=True
-    )
+    """The run ids that left a trace below the output root, newest name first."""
+    found = {
+        key.split("/")[1]
+        for folder in RUN_FOLDERS
+        for key in out.list(f"{folder}/")
+        if key.count("/") >= 2
+    }
+    return sorted(found, reverse=True)
 
 
 def check_run_exists(out: Storage, run_id: str) -> None:
-    """Raise DatasetError, naming the runs that exist, when run `run_id` left no report."""
-    if any(True for _ in out.list(f"reports/{run_id}/")):
+    """Raise DatasetError, naming the runs that exist, when run `run_id` left no trace.
+
+    A run is known by a report (reports/{run_id}/) or, for a cloud run whose every task died
+    before writing one, by the games list the workflow wrote (runs/{run_id}/games.json): that
+    run still gets a dataset summary listing each game as failed.
+    """
+    if any(any(True for _ in out.list(f"{f}/{run_id}/")) for f in RUN_FOLDERS):
         return
     known = run_ids(out)
     listed = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
