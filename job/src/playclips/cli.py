@@ -439,8 +439,9 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
     from .trigger import wait as wait_for
 
     passed = ("mode", "height", "fps", "crf", "preset", "run_id", "splits", "prompt")
+    source = click.get_current_context().get_parameter_source
     for name in ("prompt_max_labels", "vertex_validation"):
-        if options.get(name) is not None:
+        if source(name) == click.core.ParameterSource.COMMANDLINE:
             raise click.UsageError(
                 f"{find_setting(name).flag} applies to --env local only; the cloud workflow's "
                 f"finalize takes {find_setting(name).env} from the job's environment"
