@@ -196,12 +196,9 @@ def _announce(settings: Settings, json_lines: bool) -> None:
     """The last lines of a run: its id and where its page is (or will be)."""
     from .config import TASK_COUNT_ENV
     from .index_page import index_key
-    from .storage import StorageError, open_storage
 
-    try:
-        uri = open_storage(settings.out).uri(index_key(settings.run_id))
-    except StorageError:
-        uri = f"{settings.out.rstrip('/')}/{index_key(settings.run_id)}"
+    # Built from the setting rather than through storage, so no client is opened to say it.
+    uri = f"{settings.out.rstrip('/')}/{index_key(settings.run_id)}"
     one_task = os.environ.get(TASK_COUNT_ENV, "1") == "1"
     where = page_address(uri) if one_task else f"{uri} (written by finalize once every task ends)"
     if json_lines:
