@@ -256,3 +256,27 @@ def test_make_help_fits_80_columns() -> None:
     # Descriptions start in one column, whatever the length of the target names.
     starts = {len(line) - len(line[2:].split(None, 1)[1]) for line in lines if line[2] != " "}
     assert len(starts) == 1, starts
+
+
+def test_a_gs_output_links_every_object_through_the_authenticated_browser_host(run) -> None:
+    from playclips.index_page import GameView, link, render_index
+
+    class Bucket:  # the one Storage method link() uses, as GCSStorage answers it
+        def uri(self, key: str) -> str:
+            return f"gs://training/pre fix/{key}"
+
+    report = json.loads((run["out"] / "reports/r1/g1.json").read_text())
+    records = read_manifest(run["out"], "g1")
+    html = render_index(
+        "r1",
+        [GameView(report, records, ["manifests/g1/contact_sheet.png"])],
+        lambda key: link(Bucket(), "r1", key),  # type: ignore[arg-type]
+        [("summary", "datasets/r1/summary.json")],
+    )
+    r = records[0]
+    base = "https://storage.cloud.google.com/training/pre%20fix/"
+    want = f"{r['play_start_offset_s']:.3f},{r['play_end_offset_s']:.3f}"
+    assert f'src="{base}clips/g1/{r["angle"]}/{r["play_id"]}.mp4#t={want}"' in html
+    assert f'href="{base}datasets/r1/summary.json"' in html
+    assert f'src="{base}manifests/g1/contact_sheet.png"' in html
+    assert "../" not in html
