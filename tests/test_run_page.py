@@ -280,3 +280,20 @@ def test_a_gs_output_links_every_object_through_the_authenticated_browser_host(r
     assert f'href="{base}datasets/r1/summary.json"' in html
     assert f'src="{base}manifests/g1/contact_sheet.png"' in html
     assert "../" not in html
+
+
+def test_odd_reports_and_manifest_lines_never_stop_the_page(tmp_path: Path) -> None:
+    from playclips.index_page import write_run_index
+    from playclips.storage import LocalStorage
+
+    out = LocalStorage(str(tmp_path))
+    odd = {"game_id": "g1", "status": "ok", "angles": 7, "failed": "x", "counts": []}
+    out.put("reports/r1/g1.json", json.dumps(odd).encode(), content_type="x")
+    out.put("reports/r1/g2.json", b"[1, 2]", content_type="x")
+    out.put("reports/r1/g3.json", b"{broken", content_type="x")
+    good = {"game_id": "g1", "play_id": "p1", "angle": "FAR_LEFT", "play_start_s": 1.0}
+    lines = [json.dumps(good), "{broken", json.dumps({**good, "play_start_s": "1"}), "[]"]
+    out.put("manifests/g1/clips.jsonl", "\n".join(lines).encode(), content_type="x")
+    html = Path(write_run_index(out, "r1")).read_text()
+    assert "3 unreadable manifest line(s) not shown" in html
+    assert html.count("<video") == 1 and "1 games:" in html

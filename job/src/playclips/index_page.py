@@ -129,8 +129,8 @@ class GameView:
 
     def angles(self) -> list[str]:
         """The game's angles: the run's order (as in its report), then any others found."""
-        order = [a.get("angle") for a in self.report.get("angles", []) if isinstance(a, dict)]
-        order = [a for a in order if isinstance(a, str)]
+        order = [a.get("angle") for a in _dicts(self.report.get("angles"))]
+        order = list(dict.fromkeys(a for a in order if isinstance(a, str)))
         extra = {r["angle"] for r in self.records} - set(order)
         rank = {a: i for i, a in enumerate(DEFAULT_ANGLES)}
         return order + sorted(extra, key=lambda a: (rank.get(a, len(rank)), a))
