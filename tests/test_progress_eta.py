@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from playclips import progress
-from playclips.progress import LineProgress, TerminalProgress, eta_seconds, format_eta
+from playclips.progress import (
+    LineProgress,
+    TerminalProgress,
+    estimated_total,
+    eta_seconds,
+    format_eta,
+)
 from playclips.report import AngleReport, GameReport
 
 
@@ -31,6 +37,27 @@ def test_eta_is_the_clips_left_at_the_rate_so_far(
 )
 def test_eta_reads_as_minutes_or_hours(seconds: float | None, text: str) -> None:
     assert format_eta(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("planned", "games_planned", "games", "total"),
+    [(600, 1, 10, 6000), (600, 2, 3, 900), (600, 3, 3, 600), (600, 1, 0, 600), (0, 0, 5, 0)],
+)
+def test_games_not_planned_yet_count_at_the_average_so_far(
+    planned: int, games_planned: int, games: int, total: int
+) -> None:
+    assert estimated_total(planned, games_planned, games) == total
+
+
+def test_eta_of_a_many_game_run_counts_the_games_to_come(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 10.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    display = LineProgress(json_lines=True, stream=stream, run_id="r9", games=4)
+    display.angle_planned("g1", "FAR_LEFT", 10)
+    display.clip_done("g1", "FAR_LEFT", "made", 1)  # 1 of ~40 clips in 10 s
+    (line,) = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert (line["clips_total"], line["eta_s"]) == (40, 390.0)
 
 
 def test_json_progress_lines_carry_run_id_and_eta(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,13 +90,14 @@ def test_text_progress_lines_show_the_eta() -> None:
 def test_terminal_progress_has_a_whole_run_bar_with_an_eta() -> None:
     from rich.progress import TimeRemainingColumn
 
-    display = TerminalProgress()
+    display = TerminalProgress(games=2)
     try:
         display.angle_planned("g1", "FAR_LEFT", 3)
         display.angle_planned("g1", "NEAR_LEFT", 2)
         display.clip_done("g1", "FAR_LEFT", "made", 10)
         bars = {t.description: t for t in display._progress.tasks}
-        assert bars["all clips"].total == 5 and bars["all clips"].completed == 1
+        # g2 is not planned yet: counted at g1's 5 clips
+        assert bars["all clips"].total == 10 and bars["all clips"].completed == 1
         assert any(isinstance(c, TimeRemainingColumn) for c in display._progress.columns)
     finally:
         display.close()

@@ -152,15 +152,17 @@ def _settings(options: dict[str, Any]) -> Settings:
     )
 
 
-def _display(log_format: str, run_id: str = "") -> Display:
+def _display(log_format: str, run_id: str = "", games: int = 0) -> Display:
     if log_format == "auto":
         if os.environ.get(JOB_ENV):
             log_format = "json"
         elif sys.stderr.isatty():
-            return TerminalProgress()  # type: ignore[return-value]
+            return TerminalProgress(games)  # type: ignore[return-value]
         else:
             log_format = "text"
-    return LineProgress(json_lines=log_format == "json", run_id=run_id)  # type: ignore[return-value]
+    return LineProgress(  # type: ignore[return-value]
+        json_lines=log_format == "json", run_id=run_id, games=games
+    )
 
 
 def _json_lines(log_format: str) -> bool:
@@ -169,7 +171,7 @@ def _json_lines(log_format: str) -> bool:
 
 
 def _run(settings: Settings, games: list[str], announce: bool = True) -> int:
-    display = _display(settings.log_format, settings.run_id)
+    display = _display(settings.log_format, settings.run_id, len(games))
     try:
         reports = run_games(settings, games, display)
     finally:

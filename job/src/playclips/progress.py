@@ -3,9 +3,11 @@ Run (Cloud Logging's structured format: `severity`, `message`, plus fields), pla
 elsewhere; and the summary at the end.
 
 Every JSON line carries the run's `run_id`, so one run's lines can be picked out of a log. The
-ETA is the clips still to do at the rate clips have been finished so far in this run (clips
-of every angle planned so far); it is shown as a column on a terminal and as `eta_s` in the
-periodic progress lines, and left out until a first clip is done.
+ETA is the clips still to do at the rate clips have been finished so far in this run. Games
+are planned one after another, so the clips of games not planned yet are estimated at the
+average of the games planned so far (estimated_total). It is shown on a terminal (the whole
+run's bar) and as `eta_s` in the periodic progress lines, and left out until a first clip is
+done.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ def log_json(severity: str, message: str, stream: TextIO | None = None, **fields
     """Write one structured log line (https://cloud.google.com/logging/docs/structured-logging)."""
     line = {"severity": severity, "message": message, **fields}
     print(json.dumps(line, default=str), file=stream or sys.stderr, flush=True)
+
+
+def estimated_total(planned: int, games_planned: int, games: int) -> int:
+    """Clips in the run: those planned, plus the games not planned yet at the average so far."""
+    if games_planned <= 0 or games <= games_planned:
+        return planned
+    return planned + round((games - games_planned) * planned / games_planned)
 
 
 def eta_seconds(done: int, total: int, elapsed_s: float) -> float | None:
@@ -47,9 +56,12 @@ def format_eta(seconds: float | None) -> str:
 class LineProgress:
     """Progress as log lines every few seconds: JSON (Cloud Run) or text."""
 
-    def __init__(self, json_lines: bool, stream: TextIO | None = None, run_id: str = "") -> None:
+    def __init__(
+        self, json_lines: bool, stream: TextIO | None = None, run_id: str = "", games: int = 0
+    ) -> None:
         self.json_lines = json_lines
         self.run_id = run_id
+        self.games = games  # games in the run, for the ETA (0: unknown)
         self.stream = stream or sys.stderr
         self._lock = threading.Lock()
         self._totals: dict[tuple[str, str], int] = {}
@@ -83,7 +95,9 @@ class LineProgress:
             if now - self._last < PROGRESS_EVERY_S:
                 return
             self._last = now
-            done, total = sum(self._done.values()), sum(self._totals.values())
+            done = sum(self._done.values())
+            planned_games = len({game for game, _ in self._totals})
+            total = estimated_total(sum(self._totals.values()), planned_games, self.games)
             rate = self._bytes / max(now - self._started, 1e-6) / 1e6
             eta = eta_seconds(done, total, now - self._started)
         self._emit(
@@ -132,7 +146,7 @@ class LineProgress:
 class TerminalProgress:
     """One progress bar per game and angle (rich), for people at a terminal."""
 
-    def __init__(self) -> None:
+    def __init__(self, games: int = 0) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -155,6 +169,8 @@ class TerminalProgress:
         # The whole run's bar: its ETA is the one that answers "how long until it's done".
         self._all = self._progress.add_task("all clips", total=0)
         self._all_total = 0
+        self._games = games
+        self._planned_games: set[str] = set()
         self._progress.start()
 
     def angle_planned(self, game_id: str, angle: str, clips: int) -> None:
@@ -163,7 +179,9 @@ class TerminalProgress:
                 f"{game_id} {angle}", total=clips
             )
             self._all_total += clips
-            self._progress.update(self._all, total=self._all_total)
+            self._planned_games.add(game_id)
+            total = estimated_total(self._all_total, len(self._planned_games), self._games)
+            self._progress.update(self._all, total=total)
 
     def clip_done(self, game_id: str, angle: str, status: str, nbytes: int) -> None:
         with self._lock:
