@@ -150,6 +150,24 @@ DATASET_SETTINGS: dict[str, Setting] = {
         DEFAULT_PROMPT,
     ),
 }
+# Options of `playclips finalize` (and `trigger --env local`) that the workflow does not set per
+# execution: flags, or environment variables on the machine or job that runs finalize.
+FINALIZE_SETTINGS: dict[str, Setting] = {
+    "prompt_max_labels": Setting(
+        "--prompt-max-labels",
+        "PLAYCLIPS_PROMPT_MAX_LABELS",
+        "Gemini tuning: most distinct labels the prompt's {labels} may list; past it finalize "
+        "stops with an error (every example would repeat the whole list).",
+        200,
+    ),
+    "vertex_validation": Setting(
+        "--vertex-validation",
+        "PLAYCLIPS_VERTEX_VALIDATION",
+        "Vertex AI video datasets use no validation set: the split the validation games' clips "
+        "take in the Vertex AI file, test or train (clip records and Gemini keep validation).",
+        "test",
+    ),
+}
 TRIGGER_SETTINGS: dict[str, Setting] = {
     "env": Setting(
         "--env",
@@ -171,8 +189,8 @@ TRIGGER_SETTINGS: dict[str, Setting] = {
 
 
 def find_setting(name: str) -> Setting:
-    """The entry for `name` in SETTINGS, DATASET_SETTINGS or TRIGGER_SETTINGS."""
-    for table in (SETTINGS, DATASET_SETTINGS, TRIGGER_SETTINGS):
+    """The entry for `name` in one of the settings tables."""
+    for table in (SETTINGS, DATASET_SETTINGS, FINALIZE_SETTINGS, TRIGGER_SETTINGS):
         if name in table:
             return table[name]
     raise KeyError(name)

@@ -1,0 +1,56 @@
+"""`trigger` ends by saying which run it started and where that run's page is (or will be)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from playclips import trigger
+from playclips.cli import main
+
+from . import test_trigger
+from .test_trigger import cloud_args, succeeded, summary_result
+
+# The cloud trigger's fixtures: a loopback gRPC Workflow Executions server, fast polling.
+executions_server = test_trigger.executions_server
+fast_polls = test_trigger.fast_polls
+
+PAGE = "gs://b/reports/0c5e-run/index.html"
+
+
+def test_cloud_trigger_prints_the_run_id_and_where_the_page_will_be(
+    executions_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, client = executions_server
+    monkeypatch.setattr(trigger, "executions_client", lambda: client)
+    result = CliRunner().invoke(main, cloud_args())
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-2] == "Run id: 0c5e-run"  # the workflow names the run after its execution
+    assert lines[-1].startswith("Run page: reports/0c5e-run/index.html in the training bucket")
+    named = CliRunner().invoke(main, cloud_args("--run-id", "week-12"))
+    assert "Run id: week-12" in named.output.splitlines()
+
+
+@pytest.mark.parametrize(
+    "executions_server",
+    [succeeded(summary_result() | {"files": {**summary_result()["files"], "index": PAGE}})],
+    indirect=True,
+)
+def test_cloud_trigger_wait_prints_the_pages_browser_address(
+    executions_server, monkeypatch: pytest.MonkeyPatch, fast_polls: None
+) -> None:
+    _, client = executions_server
+    monkeypatch.setattr(trigger, "executions_client", lambda: client)
+    result = CliRunner().invoke(main, cloud_args("--wait"))
+    assert result.exit_code == 0, result.output
+    assert "Run id: 0c5e-run" in result.output
+    assert (
+        "Run page: https://storage.cloud.google.com/b/reports/0c5e-run/index.html"
+        in result.output.splitlines()
+    )
+
+
+def test_local_only_dataset_options_are_refused_for_the_cloud() -> None:
+    result = CliRunner().invoke(main, cloud_args("--vertex-validation", "train"))
+    assert result.exit_code == 2 and "--env local only" in result.output
