@@ -217,6 +217,14 @@ def test_ci_caches_on_the_lock_and_sets_up_terraform_1_11(workflows):
     assert by_action["hashicorp/setup-terraform"][0]["terraform_version"] == "1.11.x"
 
 
+def test_ci_installs_each_committed_provider_lock_read_only(workflows):
+    ci = workflows[CI][1]
+    scripts = wc.run_scripts(ci)
+    check = next(s for s in scripts if ".terraform.lock.hcl" in s)
+    assert "init -backend=false -input=false -lockfile=readonly" in check
+    assert scripts.index(check) < scripts.index("bash .ci/run")
+
+
 # --- Docker ----------------------------------------------------------------------------------
 
 
