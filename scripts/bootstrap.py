@@ -57,6 +57,14 @@ _SETTING = re.compile(r'^([a-z_]+)\s*=\s*"([^"]*)"\s*(?:#.*)?$', re.MULTILINE)
 class BootstrapError(Exception):
     """A problem the user can fix; the message says how."""
 
+    exit_code = 2
+
+
+class ApplyFailed(BootstrapError):
+    """The final apply failed; on a new project, often only for a minute or two."""
+
+    exit_code = 1
+
 
 def read_settings(env: str) -> dict[str, str]:
     """The top-level string settings of terraform/envs/ENV/settings.auto.tfvars."""
@@ -233,7 +241,16 @@ def bootstrap(
         )
 
     approve = ["-input=false", "-auto-approve"] if auto_approve else []
-    runner.run(["terraform", chdir, "apply", *approve, *image])
+    try:
+        runner.run(["terraform", chdir, "apply", *approve, *image])
+    except subprocess.CalledProcessError as err:
+        # Seen on fresh projects: a new IAM grant (the job's access to its secret) or a newly
+        # enabled API is not visible to Cloud Run for a minute or two.
+        raise ApplyFailed(
+            f"`{shlex.join(err.cmd)}` exited {err.returncode}. On a new project, grants and APIs "
+            "take a minute or two to reach every service: if the error names a permission, a "
+            "secret or a disabled API, wait two minutes and run `make bootstrap` again"
+        ) from err
 
     print(
         f"\n{env} is up in {project}. Next (docs/deploy.md):\n"
@@ -263,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except BootstrapError as err:
         print(f"bootstrap: {err}", file=sys.stderr)
-        return 2
+        return err.exit_code
     except subprocess.CalledProcessError as err:
         print(
             f"bootstrap: `{shlex.join(err.cmd)}` exited {err.returncode}; fix what it says "

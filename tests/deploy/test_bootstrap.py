@@ -171,6 +171,17 @@ def test_a_failing_command_is_named_and_stops_the_run(fake_path):
     assert not [c for c in calls if c["tool"] == "terraform"]
 
 
+def test_a_failing_final_apply_says_to_wait_for_propagation_and_rerun(fake_path):
+    env = {
+        **fake_path,
+        "FAKE_FAIL": "-chdir=terraform/envs/dev apply -input=false -auto-approve -var",
+    }
+    result, calls = bootstrap(env, "dev", "my-playclips-dev", "--auto-approve", "--key-from-stdin")
+    assert result.returncode == 1
+    assert commands(calls) == FIRST_RUN
+    assert "wait two minutes and run `make bootstrap` again" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
