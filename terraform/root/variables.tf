@@ -1,5 +1,6 @@
 # Pass-through: types only. modules/playclips documents, defaults and validates every one; a
-# null reaching one of its non-nullable variables takes the module's default.
+# null reaching one of its non-nullable variables takes the module's default. The two objects
+# are checked for misspelt keys here, which the conversion to the module's types would drop.
 
 variable "deletion_protection" {
   description = "Protect the job, workflow and secret from deletion (module default: true)."
@@ -15,12 +16,22 @@ variable "env" {
 variable "github" {
   description = "Who may release: {repository, repository_id, refs, environments}."
   type        = any
+  # Converting to the module's object type would drop a misspelt key silently (and with it,
+  # say, the environment restriction): refuse it here.
+  validation {
+    condition     = alltrue([for key in keys(var.github) : contains(["environments", "refs", "repository", "repository_id"], key)])
+    error_message = "github takes only repository, repository_id, refs and environments: check the spelling in settings.auto.tfvars."
+  }
 }
 
 variable "job" {
   description = "Clip job sizing: {cpu, memory, task_timeout, max_retries, parallelism, scratch_disk}."
   type        = any
   default     = null
+  validation {
+    condition     = var.job == null || alltrue([for key in try(keys(var.job), ["not a map"]) : contains(["cpu", "max_retries", "memory", "parallelism", "scratch_disk", "task_timeout"], key)])
+    error_message = "job takes only cpu, memory, task_timeout, max_retries, parallelism and scratch_disk: check the spelling in settings.auto.tfvars."
+  }
 }
 
 variable "job_image" {

@@ -31,3 +31,12 @@ run "committed_settings" {
     error_message = "No image is committed: an admin apply keeps the running one, a release passes its own."
   }
 }
+
+run "a_misspelt_setting_is_refused_not_dropped" {
+  command = plan
+  variables {
+    github = { repository = "my-org/playclips", repository_id = "123456789", refs = ["refs/heads/main"], enviroments = ["dev"] }
+    job    = { cpu = 2, memroy = "8Gi" }
+  }
+  expect_failures = [var.github, var.job]
+}
