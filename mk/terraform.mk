@@ -1,15 +1,16 @@
 # Terraform: the modules and per-environment roots under terraform/.
 #
 # `make plan ENV=dev` and `make apply ENV=dev` run the real thing against Google Cloud, as an
-# administrator, with the env's committed settings (terraform/envs/ENV/settings.auto.tfvars). Everything else here prepares the offline checks that `make test` runs in
-# tests/terraform/: the google provider's schema (rebuilt from a pinned PyPI wheel, since the
+# administrator, with the env's committed settings (terraform/envs/ENV/settings.auto.tfvars).
+# Everything else here prepares the offline checks that `make test` runs in tests/terraform/: the google provider's schema (rebuilt from a pinned PyPI wheel, since the
 # provider binary cannot be downloaded here) and checkov in a virtualenv of its own.
 
 TERRAFORM ?= terraform
-# The state bucket defaults to the env's committed `state_bucket` setting.
-STATE_BUCKET ?= $(shell sed -n 's/^state_bucket *= *"\([^"]*\)".*/\1/p' terraform/envs/$(ENV)/settings.auto.tfvars 2>/dev/null)
-# Only a first apply or a rollback names an image; otherwise the running one is kept.
-IMAGE ?=
+# STATE_BUCKET and IMAGE count only when given on the command line, never from a variable left
+# in the shell's environment: the state bucket is the env's committed `state_bucket` setting,
+# and only a rollback names an image (otherwise the running one is kept).
+TF_STATE_BUCKET_ARG := $(if $(filter command line,$(origin STATE_BUCKET)),$(STATE_BUCKET),$(shell sed -n 's/^state_bucket *= *"\([^"]*\)".*/\1/p' terraform/envs/$(ENV)/settings.auto.tfvars 2>/dev/null))
+TF_IMAGE_ARG := $(if $(filter command line,$(origin IMAGE)),$(IMAGE))
 TF_CACHE := .cache/terraform
 
 # cdktn-provider-google 21.1.0 is CDK Terrain's binding of hashicorp/google 8.7.0 (its README
@@ -66,15 +67,15 @@ terraform-fmt: ## Format every .tf and .tftest.hcl file.
 define check_cloud_env
 	@test -f terraform/envs/$(ENV)/settings.auto.tfvars && test "$(ENV)" != local || \
 		{ echo "ENV must name a root under terraform/envs (dev or prod), not '$(ENV)'" >&2; exit 2; }
-	@test -n "$(STATE_BUCKET)" || { echo "terraform/envs/$(ENV)/settings.auto.tfvars sets no state_bucket (or pass STATE_BUCKET=...)" >&2; exit 2; }
+	@test -n "$(TF_STATE_BUCKET_ARG)" || { echo "terraform/envs/$(ENV)/settings.auto.tfvars sets no state_bucket (or pass STATE_BUCKET=...)" >&2; exit 2; }
 endef
 
 TF_PLAN_FILE = .terraform/tfplan
 
 plan: ## terraform plan for ENV=dev|prod with its committed settings [IMAGE=... to deploy an image].
 	$(check_cloud_env)
-	$(TERRAFORM) -chdir=terraform/envs/$(ENV) init -input=false -backend-config=bucket=$(STATE_BUCKET)
-	$(TERRAFORM) -chdir=terraform/envs/$(ENV) plan -input=false -out=$(TF_PLAN_FILE) $(if $(IMAGE),-var=job_image=$(IMAGE))
+	$(TERRAFORM) -chdir=terraform/envs/$(ENV) init -input=false -backend-config=bucket=$(TF_STATE_BUCKET_ARG)
+	$(TERRAFORM) -chdir=terraform/envs/$(ENV) plan -input=false -out=$(TF_PLAN_FILE) $(if $(TF_IMAGE_ARG),-var=job_image=$(TF_IMAGE_ARG))
 
 apply: ## terraform apply of the plan `make plan` saved for ENV=dev|prod.
 	$(check_cloud_env)

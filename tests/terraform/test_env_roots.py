@@ -7,6 +7,7 @@ modules/playclips and pass-through outputs. So dev and prod run the same code by
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -159,3 +160,14 @@ def test_make_plan_saves_its_plan_where_git_ignores_it():
         timeout=60,
     )
     assert "-var=job_image=r/p@sha256:1" in rollback.stdout
+    # An IMAGE or STATE_BUCKET left in the shell's environment does not count.
+    stray = subprocess.run(
+        ["make", "--no-print-directory", "-n", "plan", "ENV=dev"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "IMAGE": "r/p@sha256:2", "STATE_BUCKET": "someone-elses"},
+    )
+    assert "job_image" not in stray.stdout
+    assert "-backend-config=bucket=my-playclips-dev-tfstate" in stray.stdout
