@@ -51,6 +51,9 @@ BOOTSTRAP_APIS = [
     "secretmanager.googleapis.com",
     "iam.googleapis.com",
 ]
+# The committed settings' example values: left in, they would point federation at someone
+# else's repository and the job at no Supabase project.
+EXAMPLE_VALUES = ('"my-org/playclips"', '"123456789"', "abcdefghijklmnop.supabase.co")
 _SETTING = re.compile(r'^([a-z_]+)\s*=\s*"([^"]*)"\s*(?:#.*)?$', re.MULTILINE)
 
 
@@ -81,6 +84,13 @@ def check_settings(env: str, project: str) -> dict[str, str]:
     """The env's settings, once they name PROJECT and no other env shares it."""
     settings = read_settings(env)
     where = f"terraform/envs/{env}/settings.auto.tfvars"
+    text = (ENVS / env / "settings.auto.tfvars").read_text()
+    left = [value for value in EXAMPLE_VALUES if value in text]
+    if left:
+        raise BootstrapError(
+            f"{where} still has the example value {', '.join(left)}: set your own GitHub "
+            "repository and id (gh api repos/OWNER/NAME --jq .id) and Supabase URL, and commit"
+        )
     missing = [k for k in ("project_id", "region", "state_bucket") if not settings.get(k)]
     if missing:
         raise BootstrapError(f"{where} sets no {', '.join(missing)}: fill it in and commit it")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -46,8 +47,34 @@ if os.environ.get("FAKE_FAIL") and joined.startswith(os.environ["FAKE_FAIL"]):
 """
 
 
+SETTINGS = """env          = "{env}"
+project_id   = "my-playclips-{env}"
+region       = "europe-west1"
+state_bucket = "my-playclips-{env}-tfstate"
+supabase_url = "https://qwertyuiopasdfgh.supabase.co"
+github = {{
+  repository    = "acme/playclips"
+  repository_id = "700123456"
+}}
+"""
+
+
 @pytest.fixture
-def fake_path(tmp_path: Path) -> dict[str, str]:
+def repo(tmp_path: Path) -> Path:
+    """A checkout with the script and filled-in settings for dev and prod."""
+    root = tmp_path / "repo"
+    (root / "scripts").mkdir(parents=True)
+    shutil.copy(SCRIPT, root / "scripts" / "bootstrap.py")
+    for env in ("dev", "prod"):
+        (root / "terraform" / "envs" / env).mkdir(parents=True)
+        (root / "terraform" / "envs" / env / "settings.auto.tfvars").write_text(
+            SETTINGS.format(env=env)
+        )
+    return root
+
+
+@pytest.fixture
+def fake_path(tmp_path: Path, repo: Path) -> dict[str, str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("gcloud", "terraform"):
@@ -58,12 +85,13 @@ def fake_path(tmp_path: Path) -> dict[str, str]:
         "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin",
         "FAKE_LOG": str(tmp_path / "calls.jsonl"),
         "HOME": str(tmp_path),
+        "REPO": str(repo),
     }
 
 
 def bootstrap(env: dict[str, str], *args: str, stdin: str = KEY + "\n"):
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
+        [sys.executable, str(Path(env["REPO"]) / "scripts" / "bootstrap.py"), *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -193,6 +221,14 @@ def test_bad_usage_changes_nothing(fake_path, args, message):
     result, calls = bootstrap(fake_path, *args)
     assert result.returncode == 2 and message in result.stderr
     assert calls == []
+
+
+def test_example_values_left_in_the_settings_are_refused(fake_path):
+    settings = Path(fake_path["REPO"]) / "terraform" / "envs" / "dev" / "settings.auto.tfvars"
+    settings.write_text(settings.read_text().replace('"700123456"', '"123456789"'))
+    result, calls = bootstrap(fake_path, "dev", "my-playclips-dev")
+    assert result.returncode == 2 and calls == []
+    assert 'still has the example value "123456789"' in result.stderr
 
 
 def test_dev_and_prod_must_be_separate_projects(tmp_path, monkeypatch):
