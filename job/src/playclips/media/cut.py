@@ -239,13 +239,15 @@ class AngleReader:
             if m not in margins:
                 margins.append(m)
             m *= 2
+        at = float(start - self._origin)
         for margin in margins:
             window = self._read(start, end, start - margin)
             if window is not None:
                 if margin:
                     self._margin = margin
-                return window
-        at = float(start - self._origin)
+                if start - window.video[0].pts * self._tb <= self.limits.max_preroll_s:
+                    return window
+                break
         raise MediaError(
             f"{self.name}: found no keyframe (with its audio) within "
             f"{self.limits.max_preroll_s:g} s before {at:.3f} s (play {spec.play.play_id}): "
@@ -535,7 +537,9 @@ def _open(fileobj: BinaryIO, name: str, buffer_size: int) -> av.container.InputC
             "remux it into MP4 first"
         ) from None
     except av.error.FFmpegError as exc:
-        raise MediaError(f"{name} is not a readable video ({_reason(exc)})") from None
+        raise MediaError(
+            f"{name} is not a readable video ({_reason(exc)}); playclips reads {SUPPORTED_TEXT}"
+        ) from None
 
 
 def _mp4_header_ok(streams: list[av.stream.Stream]) -> bool:
