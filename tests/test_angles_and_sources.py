@@ -213,3 +213,47 @@ def test_a_clip_whose_packets_do_not_make_the_plan_is_not_stored() -> None:
     not_key = _packet(0)
     with pytest.raises(MediaError, match="does not start on a keyframe"):
         _verify("v", spec, not_key, [not_key], [not_key], Fraction(0), Fraction(1), tb)
+
+
+def _claim_samples(data: bytes, count: int) -> bytes:
+    """The MP4 with its video stsz turned into a constant-size table claiming `count` samples."""
+    at = data.index(b"stsz")
+    patched = bytearray(data)
+    patched[at + 8 : at + 12] = (1000).to_bytes(4, "big")  # every sample 1000 bytes
+    patched[at + 12 : at + 16] = count.to_bytes(4, "big")
+    return bytes(patched)
+
+
+def test_an_index_claiming_80_million_samples_is_refused_before_it_is_loaded(
+    workdir: Path,
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    source = make_source("faststart")
+    _files(workdir, "g1", {"FAR_LEFT.mp4": _claim_samples(source.read_bytes(), 80_000_000)})
+    _files(workdir, "g1", {"NEAR_LEFT.mp4": source})
+    write_plays(workdir / "plays.json", _plays("g1", ("p1", 2.0, 4.0)))
+    script = (
+        "import json, resource, sys\n"
+        "from playclips.pipeline import Job, run_game\n"
+        "from playclips.plays import LocalPlaysFile\n"
+        "from playclips.storage import LocalStorage\n"
+        "w = sys.argv[1]\n"
+        "job = Job(LocalPlaysFile(w + '/plays.json'), LocalStorage(w + '/videos'),\n"
+        "          LocalStorage(w + '/out'), 'r1')\n"
+        "r = run_game('g1', job)\n"
+        "print(json.dumps({'status': r.status, 'errors': [a.error for a in r.angles],\n"
+        "  'rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(workdir)], capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+
+    assert result["status"] == "partial"
+    far = result["errors"][0]
+    assert "its index lists 80000939 samples" in far and "PLAYCLIPS_MAX_INDEX_ENTRIES" in far
+    assert result["rss_mib"] < 300, result  # libavformat would take ~2.9 GB to load that index
+    assert {r["angle"] for r in read_manifest(workdir / "out", "g1")} == {"NEAR_LEFT"}

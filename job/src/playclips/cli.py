@@ -81,6 +81,7 @@ def main() -> None:
 @setting_option("max_preroll_s", type=click.FloatRange(0.5, 3600))
 @setting_option("max_clip_bytes", type=click.IntRange(1 << 20))
 @setting_option("max_frame_pixels", type=click.IntRange(64 * 64))
+@setting_option("max_index_entries", type=click.IntRange(1000))
 @setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
 def run(game_ids: tuple[str, ...], **options: Any) -> None:
     """Clip GAME_IDS (or the games in the PLAYCLIPS_GAMES_URI file or PLAYCLIPS_GAMES, this
@@ -155,6 +156,7 @@ def _settings(options: dict[str, Any]) -> Settings:
         max_preroll_s=options["max_preroll_s"],
         max_clip_bytes=options["max_clip_bytes"],
         max_frame_pixels=options["max_frame_pixels"],
+        max_index_entries=options["max_index_entries"],
     )
 
 

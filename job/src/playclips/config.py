@@ -92,7 +92,14 @@ SETTINGS: dict[str, Setting] = {
         "--max-clip-bytes",
         "PLAYCLIPS_MAX_CLIP_BYTES",
         "The most bytes one clip may hold in memory; a play that needs more fails alone.",
-        1 << 30,
+        256 << 20,
+    ),
+    "max_index_entries": Setting(
+        "--max-index-entries",
+        "PLAYCLIPS_MAX_INDEX_ENTRIES",
+        "The most samples an MP4/MOV angle's index may list (all tracks); larger ones are "
+        "refused before their index is loaded.",
+        4_000_000,
     ),
     "max_frame_pixels": Setting(
         "--max-frame-pixels",
@@ -218,7 +225,8 @@ class Settings:
     preset: str = "veryfast"
     log_format: str = "auto"
     max_preroll_s: float = 64.0
-    max_clip_bytes: int = 1 << 30
+    max_clip_bytes: int = 256 << 20
+    max_index_entries: int = 4_000_000
     max_frame_pixels: int = 8192 * 4352
     extra: dict[str, object] = field(default_factory=dict)
 

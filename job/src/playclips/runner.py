@@ -59,6 +59,7 @@ def build_job(settings: Settings, events: Events, stop: Any) -> Job:
             max_preroll_s=settings.max_preroll_s,
             max_clip_bytes=settings.max_clip_bytes,
             max_frame_pixels=settings.max_frame_pixels,
+            max_index_entries=settings.max_index_entries,
         ),
     )
 

@@ -57,6 +57,7 @@ import av.error
 import av.logging
 
 from ..model import ClipSpec, VideoInfo
+from .probe import mp4_sample_count
 
 # Half a microsecond: float seconds from a plays table are compared to exact frame times.
 _EPS = Fraction(1, 2_000_000)
@@ -80,8 +81,9 @@ class CutLimits:
     """Bounds that keep a cut's time and memory set by configuration, not by the input."""
 
     max_preroll_s: float = 64.0  # how far before a play the keyframe search may reach
-    max_clip_bytes: int = 1 << 30  # bytes held for one clip (packets read for it)
+    max_clip_bytes: int = 256 << 20  # bytes held for one clip (packets read for it)
     max_frame_pixels: int = 8192 * 4352  # width x height of a source frame
+    max_index_entries: int = 4_000_000  # samples an MP4's index may list (all tracks)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,13 @@ class AngleReader:
     ) -> None:
         self.name = name
         self.limits = limits or CutLimits()
+        samples = mp4_sample_count(fileobj)
+        if samples is not None and samples > self.limits.max_index_entries:
+            raise MediaError(
+                f"{name}: its index lists {samples} samples, more than the "
+                f"{self.limits.max_index_entries} allowed (PLAYCLIPS_MAX_INDEX_ENTRIES); "
+                "a real 3-hour 60 fps angle has about 1.2 million"
+            )
         self._container = _open(fileobj, name, buffer_size)
         try:
             self._setup()
