@@ -1,7 +1,8 @@
 """The `playclips` command: a thin shell over the library.
 
 Every option's flag, environment variable and help come from config.SETTINGS.
-Exit codes: 0 every game ok; 1 a game failed, was partial or interrupted; 2 bad usage.
+Exit codes: 0 every game ok; 1 a game failed, was partial or interrupted; 2 bad usage (also
+an unusable plays file: every game's report then says why).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .config import (
 )
 from .progress import LineProgress, TerminalProgress, log_json, summary_table
 from .report import GameReport
-from .runner import Display, run_games
+from .runner import Display, PlaysUnusable, run_games
 
 
 def setting_option(name: str, **kwargs: Any) -> Any:
@@ -152,11 +153,21 @@ def _display(log_format: str) -> Display:
 
 def _run(settings: Settings, games: list[str]) -> int:
     display = _display(settings.log_format)
+    json_lines = isinstance(display, LineProgress) and display.json_lines
     try:
         reports = run_games(settings, games, display)
-    finally:
+    except PlaysUnusable as exc:  # no game started; each game's report says why
         display.close()
-    _finish(reports, json_lines=isinstance(display, LineProgress) and display.json_lines)
+        if json_lines:
+            log_json("ERROR", str(exc))
+        else:
+            click.echo(f"error: {exc}", err=True)
+        return 2
+    except BaseException:
+        display.close()
+        raise
+    display.close()
+    _finish(reports, json_lines=json_lines)
     return 0 if all(r.ok for r in reports) else 1
 
 
@@ -172,13 +183,8 @@ def _finish(reports: list[GameReport], json_lines: bool) -> None:
     if not json_lines:
         summary_table(reports)
     for report in reports:
-        for issue in report.rejected:
-            where = f"{issue.angle}: " if issue.angle else ""
-            say(
-                "WARNING",
-                f"{report.game_id}: {where}play {issue.play_id} skipped: {issue.reason}",
-                report.game_id,
-            )
+        for line in report.warning_lines():
+            say("WARNING", line, report.game_id)
         for line in report.failure_lines():
             say("ERROR", line, report.game_id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 import time
 from dataclasses import dataclass, field
 
@@ -213,10 +214,28 @@ def check_run_id(run_id: str) -> str:
 
 
 def check_root(name: str, uri: str) -> str:
-    """A storage root setting (videos, out) that can work, checked before any game starts."""
-    if "://" not in uri:
-        return uri
+    """A storage root setting (videos, out) that can work, checked before any game starts.
+
+    A local root may not exist yet (--out is created), but a file where the folder should be,
+    or above it, is refused here rather than failing every game.
+    """
     flag = SETTINGS[name].flag
+    if "://" not in uri:
+        path = os.path.abspath(os.path.expanduser(uri))
+        while True:
+            try:
+                st = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                parent = os.path.dirname(path)
+                if parent == path:
+                    return uri
+                path = parent
+                continue
+            except OSError as exc:
+                raise ConfigError(f"{flag}: cannot use {uri}: {exc.strerror}") from None
+            if not stat.S_ISDIR(st.st_mode):
+                raise ConfigError(f"{flag}: {path} is a file, not a folder; name a folder")
+            return uri
     if not uri.startswith("gs://"):
         raise ConfigError(
             f"{flag}: unsupported storage URI {uri!r}: use a local folder or gs://bucket[/prefix]"
@@ -302,9 +321,11 @@ def _games_list(raw: str, where: str) -> list[str]:
         # accepted too: unwrap it once.
         if isinstance(games, str):
             games = json.loads(games)
-    except ValueError:
+    except (ValueError, RecursionError) as exc:
+        # Never the content: a wrong file (a .env) would print its secrets.
+        at = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
         raise ConfigError(
-            f"{where} must be a JSON list of game ids, got {raw.strip()[:80]!r}"
+            f'{where} must be a JSON list of game ids such as ["g1", "g2"]; it is not JSON{at}'
         ) from None
     if not isinstance(games, list) or not all(isinstance(g, str) for g in games):
         raise ConfigError(f"{where} must be a JSON list of game id strings")
