@@ -16,7 +16,6 @@ from ..support.sources import install_game, make_source
 from .conftest import gcs_root, gcs_tree, plays_rows, write_plays
 from .faultproxy import FaultProxy
 
-
 _NAME = re.compile(rb'"name":\s*"([^"]+)"')
 
 

@@ -45,8 +45,9 @@ class BadNumber:
     that holds it is skipped, with a reason that quotes it.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, integer: bool = False) -> None:
         self.text = text if len(text) <= 24 else f"{text[:12]}...({len(text)} characters)"
+        self.integer = integer  # finite, but beyond a 64-bit integer
 
     def __repr__(self) -> str:
         return self.text
@@ -62,9 +63,9 @@ def json_number_hooks() -> dict[str, Any]:
     def parse_int(text: str) -> int | BadNumber:
         # checked on the text's length first: int() of thousands of digits is slow or refused
         if len(text.lstrip("-")) > 19:
-            return BadNumber(text)
+            return BadNumber(text, integer=True)
         value = int(text)
-        return value if abs(value) <= MAX_INT else BadNumber(text)
+        return value if abs(value) <= MAX_INT else BadNumber(text, integer=True)
 
     return {"parse_float": parse_float, "parse_int": parse_int, "parse_constant": BadNumber}
 
@@ -87,6 +88,8 @@ def check_value(value: Any, where: str, depth: int = 0) -> str | None:
     """Why `value` cannot go into a manifest as JSON (None if it can)."""
     if depth > MAX_DEPTH:
         return f"{where.partition('.')[0]} nest deeper than {MAX_DEPTH} levels"
+    if isinstance(value, BadNumber) and value.integer:
+        return f"{where} is {value!r}, an integer beyond 64 bits; store it as a string"
     if isinstance(value, BadNumber):
         return f"{where} is {value!r}, not a finite JSON number; use a number or null"
     if isinstance(value, float) and not math.isfinite(value):

@@ -212,21 +212,15 @@ def _make_folder(folder: Path) -> None:
         ) from None
 
 
-_UMASK: list[int] = []
-
-
 def _umask() -> int:
-    """The process umask, read once (os.umask can only read it by setting it)."""
-    if not _UMASK:
-        with contextlib.suppress(OSError, ValueError):
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("Umask:"):
-                    _UMASK.append(int(line.split()[1], 8))
-        if not _UMASK:
-            current = os.umask(0o022)
-            os.umask(current)
-            _UMASK.append(current)
-    return _UMASK[0]
+    """The process umask (Linux reports it in /proc; elsewhere os.umask reads it by setting it)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def _why(exc: OSError) -> str:
