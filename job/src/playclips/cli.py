@@ -29,7 +29,7 @@ from .config import (
     task_shard,
 )
 from .progress import LineProgress, TerminalProgress, log_json, summary_table
-from .report import GameReport
+from .report import GameReport, one_line
 from .runner import Display, PlaysUnusable, run_games
 
 
@@ -78,8 +78,8 @@ def run(game_ids: tuple[str, ...], **options: Any) -> None:
     try:
         settings = _settings(options)
         games = list(game_ids) or task_shard(games_from_env())
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    except ConfigError as exc:  # it may quote a path or value: keep it on one line
+        raise click.UsageError(one_line(str(exc))) from None
     if not games:
         raise click.UsageError(
             "no games: give GAME_IDS, or set PLAYCLIPS_GAMES_URI or PLAYCLIPS_GAMES"

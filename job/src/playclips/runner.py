@@ -30,7 +30,7 @@ from .index_page import write_run_index
 from .media.encode import EncodeOptions, available_cpus, encoder_slots
 from .model import InvalidId, check_id
 from .pipeline import Events, Job, run_game, write_report
-from .plays import PlaysError, open_plays_source
+from .plays import PlaysError, PlaysSource, open_plays_source
 from .report import REPORT_CONTENT_TYPE, GameReport, one_line, report_key
 from .storage import StorageError, open_storage
 
@@ -51,11 +51,14 @@ class Display(Events):
     def close(self) -> None: ...
 
 
-def build_job(settings: Settings, events: Events, stop: Any) -> Job:
-    """Open the plays source and storage roots named by the settings."""
+def build_job(
+    settings: Settings, events: Events, stop: Any, plays: PlaysSource | None = None
+) -> Job:
+    """Open the plays source (unless given, already open) and storage roots named by the
+    settings."""
     encodes, threads = encoder_slots(available_cpus(), settings.workers)
     return Job(
-        plays=open_plays_source(settings.plays),
+        plays=plays if plays is not None else open_plays_source(settings.plays),
         videos=open_storage(settings.videos),
         out=open_storage(settings.out),
         run_id=settings.run_id,
@@ -81,12 +84,13 @@ def run_games(settings: Settings, games: list[str], display: Display) -> list[Ga
     # the pool's context: a fork-context Event cannot be shared with spawned workers
     spawn = multiprocessing.get_context("spawn")
     stop = threading.Event() if settings.workers <= 1 else spawn.Event()
-    _check_plays_source(settings, games, display)
+    plays = _open_plays_source(settings, games)
     previous = _on_sigterm(stop.set)
     try:
         if settings.workers <= 1 or len(games) <= 1:
-            reports = _run_here(settings, games, display, stop)
+            reports = _run_here(settings, games, display, stop, plays)
         else:
+            _close(plays)  # each worker process opens its own
             reports = _run_pool(settings, games, display, stop)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -95,20 +99,15 @@ def run_games(settings: Settings, games: list[str], display: Display) -> list[Ga
     return reports
 
 
-def _check_plays_source(settings: Settings, games: list[str], display: Display) -> None:
-    """Open the plays source once before any game starts; raise PlaysUnusable if it cannot be.
+def _open_plays_source(settings: Settings, games: list[str]) -> PlaysSource:
+    """Open the plays source before any game starts; raise PlaysUnusable if it cannot be.
 
     Each (valid) game still gets its report, so the run's reports say what happened.
     """
     try:
-        source = open_plays_source(settings.plays)
+        return open_plays_source(settings.plays)
     except PlaysError as exc:
         message = one_line(str(exc))
-    else:
-        close = getattr(source, "close", None)
-        if close:
-            close()
-        return
     reports = [_failed(settings, g, message) for g in games]
     try:
         out = open_storage(settings.out)
@@ -170,11 +169,17 @@ def _failed(settings: Settings, game_id: str, error: str) -> GameReport:
     )
 
 
+def _close(plays: PlaysSource) -> None:
+    close = getattr(plays, "close", None)
+    if close:
+        close()
+
+
 def _run_here(
-    settings: Settings, games: list[str], display: Display, stop: Any
+    settings: Settings, games: list[str], display: Display, stop: Any, plays: PlaysSource
 ) -> list[GameReport]:
     try:
-        job = build_job(settings, display, stop)
+        job = build_job(settings, display, stop, plays)
     except (PlaysError, StorageError) as exc:
         reports = [_failed(settings, g, str(exc)) for g in games]
         for r in reports:
@@ -228,7 +233,9 @@ def _worker_init(settings: Settings, q: Any, stop: Any) -> None:
 
 def _worker_run(game_id: str) -> GameReport:
     if _worker_job is None:
-        return GameReport(run_id="", game_id=game_id, status="failed", error=_worker_error)
+        return GameReport(
+            run_id="", game_id=one_line(game_id), status="failed", error=one_line(_worker_error)
+        )
     return _run_game(game_id, _worker_job)
 
 
