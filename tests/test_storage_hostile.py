@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import stat
 import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,3 +133,43 @@ def test_a_full_disk_is_one_line_and_leaves_nothing_behind(tmp_path: Path) -> No
         assert root.stat("small.bin") is not None  # what was there is kept
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_permission_denied_is_one_clear_error(tmp_path: Path) -> None:
+    """As a user the file's permissions shut out (root is never refused: run as nobody)."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() == 0 and not setpriv:
+        pytest.skip("root reads every file, and setpriv (util-linux) is not here to drop it")
+    folder = Path(tempfile.mkdtemp(prefix="playclips-perm-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        (folder / "A.mp4").write_bytes(b"x")
+        (folder / "A.mp4").chmod(0)
+        (folder / "ro").mkdir(mode=0o555)
+        code = (
+            "from playclips.storage import LocalStorage, StorageError\n"
+            f"root = LocalStorage({str(folder)!r})\n"
+            "for call in (lambda: root.open_read('A.mp4'),\n"
+            "             lambda: root.put('ro/x.json', b'{}', content_type='x')):\n"
+            "    try:\n"
+            "        call()\n"
+            "    except StorageError as exc:\n"
+            "        print(exc)\n"
+        )
+        argv = [sys.executable, "-c", code]
+        if os.geteuid() == 0:
+            argv = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        lines = result.stdout.splitlines()
+        assert len(lines) == 2, result.stdout
+        assert all(
+            "permission denied; check the file's and its folders' permissions" in line
+            for line in lines
+        ), lines
+        assert lines[0].startswith(f"cannot open {folder}/A.mp4")
+        assert lines[1].startswith(f"cannot write {folder}/ro/x.json")
+        assert not list((folder / "ro").iterdir())
+    finally:
+        (folder / "ro").chmod(0o755)
+        shutil.rmtree(folder)

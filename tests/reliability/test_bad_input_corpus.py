@@ -482,10 +482,16 @@ def test_bad_input(case: dict[str, Any], tmp_path: Path, clean: Path) -> None:
                 text = path.read_bytes().decode("utf-8", "replace")
                 assert not _leaks(text), f"the key leaked into {path}"
 
-    # nothing outside the output root changed, nothing half-written left inside it
+    # nothing outside the output root changed, nothing half-written left inside it, and what
+    # was written is readable as the umask allows (not mkstemp's 0600)
     assert _snapshot(tmp_path) == before
     if out.is_dir():
         assert not list(out.rglob(".playclips-tmp-*"))
+        umask = os.umask(0o022)
+        os.umask(umask)
+        for path in out.rglob("*"):
+            if path.is_file() and not path.is_symlink() and path.stat().st_nlink == 1:
+                assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
 
     # the game's report
     g1 = _report(tmp_path, "g1")
