@@ -194,6 +194,9 @@ def _special(path: Path, kind: str) -> None:
         path.symlink_to(path.name)
     elif kind == "dangling":
         path.symlink_to(path.parent / "gone.mp4")
+    elif kind == "sparse":  # 300 MB that take no disk: refused by size before any read
+        with path.open("wb") as f:
+            f.truncate(300 * 1024 * 1024)
     else:
         raise KeyError(kind)
 

@@ -95,6 +95,11 @@ class SupabasePlays:
 
         self.url = _check_url(url)
         _check_key(key)
+        if key in url or scrub(url, key) != url:  # every message names the URL
+            raise PlaysError(
+                f"{URL_ENV} contains the service key; set it to the project URL alone, such "
+                "as https://<project-ref>.supabase.co"
+            )
         self.__key = key
         self.retries = max(0, int(retries))
         self.backoff_s = max(0.0, float(backoff_s))
