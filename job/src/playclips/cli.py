@@ -19,6 +19,7 @@ from .config import (
     JOB_ENV,
     ConfigError,
     Settings,
+    check_limits,
     check_plays,
     check_root,
     check_run_id,
@@ -123,6 +124,7 @@ def _settings(options: dict[str, Any]) -> Settings:
             f"{find_setting('height').flag}: {options['height']} is odd; encoded clips are "
             "yuv420p, which needs an even height"
         )
+    check_limits()
     return Settings(
         plays=check_plays(options["plays"]),
         videos=check_root("videos", options["videos"]),

@@ -151,6 +151,53 @@ TRIGGER_SETTINGS: dict[str, Setting] = {
 }
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A bound on what one input may cost in memory or time; set in the environment only.
+
+    A limit turns an input that would exhaust the task (a wrong file given as the plays file,
+    a hostile one) into one clear error; its default is far above anything real.
+    """
+
+    env: str
+    default: int
+    help: str
+
+
+LIMITS: dict[str, Limit] = {
+    "plays_file_bytes": Limit(
+        "PLAYCLIPS_MAX_PLAYS_FILE_BYTES",
+        256 * 1024 * 1024,
+        "Largest local plays file read (it is read whole): 10,000 games of 150 plays are "
+        "about 300 MB of CSV.",
+    ),
+}
+
+
+def limit(name: str, environ: dict[str, str] | None = None) -> int:
+    """The value of limit `name`: its environment variable, else its default.
+
+    Raises ConfigError naming the variable when it is set to anything but a positive whole
+    number.
+    """
+    env = os.environ if environ is None else environ
+    entry = LIMITS[name]
+    raw = env.get(entry.env, "").strip()
+    if not raw:
+        return entry.default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(
+            f"{entry.env} must be a positive whole number (default {entry.default}); "
+            f"it is {raw[:40]!r}"
+        )
+    return int(raw)
+
+
+def check_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
+    """Every limit's value, so that a bad one is found before any game starts."""
+    return {name: limit(name, environ) for name in LIMITS}
+
+
 def find_setting(name: str) -> Setting:
     """The entry for `name` in SETTINGS, DATASET_SETTINGS or TRIGGER_SETTINGS."""
     for table in (SETTINGS, DATASET_SETTINGS, TRIGGER_SETTINGS):

@@ -14,12 +14,13 @@ sets an angle's file (relative to the video root, or absolute) and its time offs
 Angles without a video row are looked up as `{game_id}/{ANGLE}.*` below the video root.
 
 What makes the whole file unusable (PlaysError, naming the line where there is one): not
-UTF-8, larger than MAX_FILE_BYTES, a field over MAX_FIELD_CHARS, a quoted field never closed,
-a header that lacks a required column, names one twice or leaves a used column unnamed, JSON
-that does not parse or nests past the parser's limit, an unknown top-level key, a play row that
-is not an object or lacks a required field. What only skips one play (a PlayIssue naming the
-line or the row): a CSV row with more or fewer fields than the header, a bad id or time,
-attributes that are not an object, NaN, Infinity or numbers too large for JSON readers.
+UTF-8, larger than PLAYCLIPS_MAX_PLAYS_FILE_BYTES (config.LIMITS), a field over
+MAX_FIELD_CHARS, a quoted field never closed, a header that lacks a required column, names one
+twice or leaves a used column unnamed, JSON that does not parse or nests past the parser's
+limit, an unknown top-level key, a play row that is not an object or lacks a required field.
+What only skips one play (a PlayIssue naming the line or the row): a CSV row with more or
+fewer fields than the header, a bad id or time, attributes that are not an object, NaN,
+Infinity or numbers too large for JSON readers.
 
 A row repeated exactly (every field equal, e.g. a file appended to itself) is the same play
 listed twice and is read once; two different rows with one play id are both skipped
@@ -37,6 +38,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from ..config import LIMITS, ConfigError, limit
 from ..model import Game, InvalidId, Play, PlayIssue, Video, check_angle
 from .base import (
     KNOWN_PLAY_FIELDS,
@@ -48,9 +50,6 @@ from .base import (
     play_from_row,
 )
 
-# A plays file is read whole: 10,000 games of 150 plays at ~200 bytes a row is ~300 MB, far
-# beyond any local file; this bounds the memory a wrong path (a video, a disk image) can take.
-MAX_FILE_BYTES = 256 * 1024 * 1024
 # The csv module's own default limit; a label or description longer than this is not one.
 MAX_FIELD_CHARS = 128 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -151,20 +150,28 @@ def _read_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise PlaysError(f"cannot open plays file {path}: {exc.strerror}") from None
     st = os.fstat(fd)
+    try:
+        max_bytes = limit("plays_file_bytes")
+    except ConfigError as exc:
+        os.close(fd)
+        raise PlaysError(str(exc)) from None
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
         kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
         raise PlaysError(f"plays file {path} is {kind}; give a CSV or JSON file")
     with os.fdopen(fd, "rb") as f:
-        if st.st_size > MAX_FILE_BYTES:
+        if st.st_size > max_bytes:
             raise PlaysError(
-                f"plays file {path} is {st.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit "
-                "for a plays file; is it the right file?"
+                f"plays file {path} is {st.st_size} bytes, over the {max_bytes}-byte limit "
+                f"for a plays file ({LIMITS['plays_file_bytes'].env}); is it the right file?"
             )
         try:
-            return f.read(MAX_FILE_BYTES + 1)
+            data = f.read(max_bytes + 1)
         except OSError as exc:
             raise PlaysError(f"cannot read plays file {path}: {exc.strerror}") from None
+    if len(data) > max_bytes:  # it grew while being read
+        raise PlaysError(f"plays file {path} is over the {max_bytes}-byte limit")
+    return data
 
 
 def _parse_csv(path: Path, text: str) -> list[_Row]:
