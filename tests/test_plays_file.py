@@ -130,6 +130,8 @@ def test_exact_repeats_are_one_play_and_conflicts_are_kept_for_the_planner(
         ('"start_s": 1, "attributes": "{}"', "attributes must be a JSON object, got str"),
         ('"start_s": 1, "label": {"en": "run"}', "label must be text, not dict"),
         ('"start_s": 1, "x": ' + '{"a":' * 40 + "1" + "}" * 40, "nest deeper than 32 levels"),
+        ('"start_s": 1, "start_s": 3', "the play's object has the key(s) 'start_s' more than"),
+        ('"start_s": 1, "x": {"a": 1, "a": 2}', "the play's object.x has the key(s) 'a' more"),
     ],
     ids=[
         "nan",
@@ -144,6 +146,8 @@ def test_exact_repeats_are_one_play_and_conflicts_are_kept_for_the_planner(
         "attrs-str",
         "label-object",
         "deep",
+        "repeated-key",
+        "repeated-nested-key",
     ],
 )
 def test_json_values_that_cannot_be_written_back_skip_only_their_play(
@@ -167,8 +171,9 @@ def test_json_values_that_cannot_be_written_back_skip_only_their_play(
         ('[{"game_id": "g1", "play_id": "p", "start_s": 1, "end_s": 2}, 3]', "plays[1] is a int"),
         ('[{"game_id": "g1", "play_id": "p1", "start_s": 1}]', "plays[0] (play p1) lacks end_s"),
         ("[1,", "is not valid JSON"),
+        ('{"plays": [], "videos": [], "videos": []}', 'names "plays" or "videos" more than'),
     ],
-    ids=["deep", "unknown-key", "not-an-object", "missing-field", "invalid"],
+    ids=["deep", "unknown-key", "not-an-object", "missing-field", "invalid", "repeated-key"],
 )
 def test_a_malformed_json_file_is_one_error(tmp_path: Path, text: str, wanted: str) -> None:
     assert wanted in _error(tmp_path / "p.json", text)

@@ -67,7 +67,48 @@ def json_number_hooks() -> dict[str, Any]:
         value = int(text)
         return value if abs(value) <= MAX_INT else BadNumber(text, integer=True)
 
-    return {"parse_float": parse_float, "parse_int": parse_int, "parse_constant": BadNumber}
+    return {
+        "parse_float": parse_float,
+        "parse_int": parse_int,
+        "parse_constant": BadNumber,
+        "object_pairs_hook": JsonObject.from_pairs,
+    }
+
+
+class JsonObject(dict):  # type: ignore[type-arg]
+    """A JSON object as read, remembering keys it held more than once (the last one wins in a
+    plain dict, silently; a play whose object repeats a key is skipped instead)."""
+
+    repeated: tuple[str, ...] = ()
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> JsonObject:
+        obj = cls(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            obj.repeated = tuple(sorted({k for k, _ in pairs if k in seen or seen.add(k)}))
+        return obj
+
+
+def repeated_keys(value: Any, where: str, depth: int = 0) -> str | None:
+    """A message naming a key that `value` (or an object inside it) holds twice, or None."""
+    if depth > MAX_DEPTH:
+        return None  # check_value reports the nesting
+    if isinstance(value, dict):
+        twice = getattr(value, "repeated", ())
+        if twice:
+            names = ", ".join(repr(k[:40]) for k in twice[:3])
+            return f"{where} has the key(s) {names} more than once; keep one"
+        for key, item in value.items():
+            problem = repeated_keys(item, f"{where}.{str(key)[:40]}", depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            problem = repeated_keys(item, f"{where}[{i}]", depth + 1)
+            if problem:
+                return problem
+    return None
 
 
 def _seconds(row: dict[str, Any], name: str) -> float:
@@ -113,12 +154,16 @@ def check_value(value: Any, where: str, depth: int = 0) -> str | None:
     return None
 
 
+def _kind(value: Any) -> str:
+    return "dict" if isinstance(value, dict) else type(value).__name__
+
+
 def _text(row: dict[str, Any], name: str) -> str:
     value = row.get(name)
     if value is None:
         return ""
     if isinstance(value, (dict, list, BadNumber)):
-        raise ValueError(f"{name} must be text, not {type(value).__name__}")
+        raise ValueError(f"{name} must be text, not {_kind(value)}")
     return str(value)
 
 
@@ -132,13 +177,16 @@ def play_from_row(row: dict[str, Any], where: str = "") -> Play | PlayIssue:
     shown_id = str(raw_id) if raw_id not in (None, "") else "(no play_id)"
     prefix = f"{where}: " if where else ""
     try:
+        twice = repeated_keys(row, "the play's object")
+        if twice:
+            raise ValueError(twice)
         play_id = check_id("play", str(raw_id) if type(raw_id) is int else raw_id)
         start_s = _seconds(row, "start_s")
         end_s = _seconds(row, "end_s")
         label, description = _text(row, "label"), _text(row, "description")
         given = row.get("attributes")
         if given is not None and not isinstance(given, dict):
-            raise ValueError(f"attributes must be a JSON object, got {type(given).__name__}")
+            raise ValueError(f"attributes must be a JSON object, got {_kind(given)}")
         attributes = dict(given or {})
         attributes.update({k: v for k, v in row.items() if k not in KNOWN_PLAY_FIELDS})
         problem = check_value(attributes, "attributes")

@@ -48,6 +48,7 @@ from .base import (
     UnknownGame,
     json_number_hooks,
     play_from_row,
+    repeated_keys,
 )
 
 # The csv module's own default limit; a label or description longer than this is not one.
@@ -107,8 +108,12 @@ class LocalPlaysFile:
         return Game(game_id, tuple(plays), videos, tuple(issues))
 
     def _video(self, row: dict[str, Any]) -> Video:
-        shown = repr(row) if len(repr(row)) <= 200 else repr(row)[:197] + "..."
+        shown = repr(dict(row))
+        shown = shown if len(shown) <= 200 else shown[:197] + "..."
         try:
+            twice = repeated_keys(row, "it")
+            if twice:
+                raise ValueError(twice)
             angle = check_angle(row.get("angle"))
             offset = row.get("offset_s")
             if isinstance(offset, (BadNumber, bool, dict, list)):
@@ -274,6 +279,11 @@ def _parse_json(path: Path, text: str) -> tuple[list[_Row], list[dict[str, Any]]
     except ValueError as exc:
         raise PlaysError(f"plays file {path} is not valid JSON: {exc}") from None
     if isinstance(data, dict):
+        if getattr(data, "repeated", ()):
+            raise PlaysError(
+                f'plays file {path}: the top-level object names "plays" or "videos" more '
+                "than once; keep one of each"
+            )
         unknown = sorted(set(data) - {"plays", "videos"})
         if unknown:
             shown = ", ".join(repr(k[:40]) for k in unknown[:5])
