@@ -36,6 +36,9 @@ KNOWN_PLAY_FIELDS = (*REQUIRED_PLAY_FIELDS, "label", "description", "attributes"
 MAX_DEPTH = 32
 # Integers beyond 64 bits are not portable JSON (most readers turn them into floats or fail).
 MAX_INT = 2**63 - 1
+# The longest label or description, whatever the source (a CSV field is held to it by the csv
+# module already): a label is a few words, and every clip's manifest line repeats it.
+MAX_TEXT_CHARS = 128 * 1024
 
 
 class BadNumber:
@@ -164,7 +167,12 @@ def _text(row: dict[str, Any], name: str) -> str:
         return ""
     if isinstance(value, (dict, list, BadNumber)):
         raise ValueError(f"{name} must be text, not {_kind(value)}")
-    return str(value)
+    text = str(value)
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(
+            f"{name} is {len(text)} characters, over the {MAX_TEXT_CHARS}-character limit"
+        )
+    return text
 
 
 def play_from_row(row: dict[str, Any], where: str = "") -> Play | PlayIssue:

@@ -42,6 +42,7 @@ from ..config import LIMITS, ConfigError, limit
 from ..model import Game, InvalidId, Play, PlayIssue, Video, check_angle
 from .base import (
     KNOWN_PLAY_FIELDS,
+    MAX_TEXT_CHARS,
     REQUIRED_PLAY_FIELDS,
     BadNumber,
     PlaysError,
@@ -51,8 +52,8 @@ from .base import (
     repeated_keys,
 )
 
-# The csv module's own default limit; a label or description longer than this is not one.
-MAX_FIELD_CHARS = 128 * 1024
+# The csv module's own default limit, and the longest label or description (base.py).
+MAX_FIELD_CHARS = MAX_TEXT_CHARS
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DECIMAL = re.compile(r"[+-]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(r"[+-]?(0|[1-9][0-9]{0,17})")
