@@ -374,12 +374,19 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def _earlier(case: dict[str, Any]) -> bool:
+    """Whether the case starts from the clean run's output: by default it does, so that every
+    case also checks that nothing made before is lost; a case about the output root itself
+    (a file, a tiny disk, a path blocked) starts empty."""
+    return case.get("earlier", not (case.get("out") or case.get("block")))
+
+
 @contextlib.contextmanager
 def _out_root(root: Path, case: dict[str, Any], clean: Path) -> Iterator[None]:
     """The output root as the case wants it: earlier output, a file, a tiny disk, a size cap."""
     out = root / "out"
     kind = case.get("out")
-    if case.get("earlier"):  # hard links keep the inodes the metadata sidecars are named by
+    if _earlier(case):  # hard links keep the inodes the metadata sidecars are named by
         subprocess.run(["cp", "-al", str(clean / "out"), str(out)], check=True)
     for blocked in case.get("block", []):  # a folder where the run must write a file
         (out / blocked).mkdir(parents=True)
@@ -506,15 +513,15 @@ def test_bad_input(case: dict[str, Any], tmp_path: Path, clean: Path) -> None:
     if expect["g1"] == "any":
         pass
     elif expect["g1"] is None:
-        assert g1 is None or case.get("earlier")
+        assert g1 is None or _earlier(case)
     else:
         assert g1 is not None and g1["status"] == expect["g1"], g1
-    if expect["exit"] == 2 and not case.get("earlier") and out.is_dir():
+    if expect["exit"] == 2 and not _earlier(case) and out.is_dir():
         # refused before any game started: at most the games' reports (an unusable plays file)
         written = [p for p in out.rglob("*") if p.is_file() and "reports" not in p.parts]
         assert written == [], written
 
-    if case.get("earlier"):
+    if _earlier(case):
         _nothing_earlier_lost(tmp_path, clean, case)
 
     # the other game is untouched by g1's problem
