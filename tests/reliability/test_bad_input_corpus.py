@@ -40,7 +40,7 @@ from click.testing import CliRunner
 
 from playclips.cli import main
 
-from ..support.oracle import frames
+from ..support.oracle import between, frames
 from ..support.sources import make_source
 from .badmedia import bad_video
 from .conftest import tree_bytes, write_plays
@@ -585,23 +585,15 @@ def _nothing_earlier_lost(root: Path, clean: Path, case: dict[str, Any]) -> None
 
 
 def _check_by_frame_index(source: Path, clip: Path, record: dict[str, Any]) -> None:
-    """The clip is the source's frames [clip_start, clip_end) counted from its first frame.
-
-    Like oracle.check_copy_clip, but by frame index at the constant rate: the ffmpeg CLI puts
-    the first frame of a Matroska file with B-frames one frame after 0, playclips at 0.
-    """
-    fps = record["fps"]
-    src = [f.md5 for f in frames(str(source))]
+    """The clip is the source's frames over [clip_start, clip_end) on the player's timeline."""
+    want = between(frames(str(source)), record["clip_start_s"], record["clip_end_s"])
     got = [f.md5 for f in frames(str(clip))]
-    first = round(record["clip_start_s"] * fps)
-    assert got == src[first : first + len(got)], f"{clip} is not source frames {first}..."
-    assert len(got) == record["frames"] == round(record["clip_end_s"] * fps) - first
-    play = [
-        round(record["play_start_offset_s"] * fps),
-        round(record["play_end_offset_s"] * fps),
-    ]
-    want = [round(record["play_start_s"] * fps), round(min(record["play_end_s"], 20.0) * fps)]
-    assert [first + play[0], first + play[1]] == want, record
+    assert got == want, f"{clip} is not the source's frames from {record['clip_start_s']} s"
+    assert len(got) == record["frames"]
+    start = record["clip_start_s"] + record["play_start_offset_s"]
+    end = record["clip_start_s"] + record["play_end_offset_s"]
+    in_play = between(frames(str(clip)), record["play_start_offset_s"], record["play_end_offset_s"])
+    assert in_play == between(frames(str(source)), start, end), record
 
 
 def test_no_case_leaves_temporary_files(tmp_path: Path) -> None:
