@@ -41,7 +41,9 @@ pytestmark = pytest.mark.timeout(60)
 # What PostgREST runs for the source's three requests (same filter, order, limit/offset).
 GAMES_SQL = "select id from public.games where id = %(game)s"
 VIDEOS_SQL = (
-    "select game_id, angle, uri, offset_s from public.game_videos where game_id = %(game)s "
+    "select game_id, angle, uri, offset_s, drift_ppm, offset_correction_s, synced_at "
+    "from public.game_videos "
+    "where game_id = %(game)s "
     "order by angle asc limit %(limit)s offset %(offset)s"
 )
 PLAYS_SQL = (

@@ -5,7 +5,8 @@ CSV: a header row with at least `game_id, play_id, start_s, end_s` (usually `lab
 
 JSON: either a list of play rows with the same fields, or an object
 `{"plays": [...], "videos": [{"game_id", "angle", "uri", "offset_s"}, ...]}` where a video row
-sets an angle's file (relative to the video root, or absolute) and its time offset.
+sets an angle's file (relative to the video root, or absolute) and its time offset; optional
+`drift_ppm` and the fields `playclips sync` writes are read by plays.base.video_from_row.
 Angles without a video row are looked up as `{game_id}/{ANGLE}.*` below the video root.
 """
 
@@ -16,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..model import Game, InvalidId, Play, PlayIssue, Video, check_angle
-from .base import REQUIRED_PLAY_FIELDS, PlaysError, UnknownGame, play_from_row
+from ..model import Game, InvalidId, Play, PlayIssue, Video
+from .base import REQUIRED_PLAY_FIELDS, PlaysError, UnknownGame, play_from_row, video_from_row
 
 
 class LocalPlaysFile:
@@ -48,11 +49,10 @@ class LocalPlaysFile:
             if str(row.get("game_id")) != game_id:
                 continue
             try:
-                angle = check_angle(row.get("angle"))
-                offset = float(row.get("offset_s") or 0.0)
-            except (InvalidId, ValueError) as exc:
+                video = video_from_row(game_id, row)
+            except (InvalidId, TypeError, ValueError) as exc:
                 raise PlaysError(f"{self.path}: bad video row {row!r}: {exc}") from None
-            videos[angle] = Video(game_id, angle, str(row.get("uri") or ""), offset)
+            videos[video.angle] = video
         return Game(game_id, tuple(plays), videos, tuple(issues))
 
 
