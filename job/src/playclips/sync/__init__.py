@@ -17,7 +17,7 @@ How one angle is measured (all times in seconds on the files' timelines):
    reference clock by the drift so far before correlating, so a 100 ppm drift does not smear
    the 1-sample-wide peak over 8 samples.
 3. Fit. Every segment is correlated again with the final drift, and the line is fitted through
-   the matches with a clear peak, dropping those more than `tolerance_s` off the line.
+   the matches with a clear peak, dropping those more than 10 ms off the line.
 
 Confidence = the share of the windows tried whose match is clear and on the line, scaled down
 when the matches scatter more than 2 ms around it. An angle is refused (nothing is stored)
@@ -48,7 +48,15 @@ from ..storage import ReadStats, Storage, StorageError
 from .audio import RATE, AudioError, AudioTrack
 from .measure import Match, fft_size, fit_line, locate
 
-__all__ = ["AngleSync", "GameSync", "NoVideo", "SyncOptions", "sync_game", "video_resolver"]
+__all__ = [
+    "AngleSync",
+    "GameSync",
+    "NoVideo",
+    "SyncOptions",
+    "sync_game",
+    "unsynced_angles",
+    "video_resolver",
+]
 
 SOUND_MS_PER_M = 1000 / 343  # ~2.9 ms per metre in air at 20 C
 _CLEAR = 3.0  # a match's peak must stand this far above every sidelobe
@@ -57,6 +65,9 @@ _CLEAR = 3.0  # a match's peak must stand this far above every sidelobe
 _DRIFT_STEP = 40e-6
 _SILENT_RMS = 3e-4  # ~ -70 dBFS: digital silence, a muted or unplugged microphone
 _MIN_AGREE = 3
+# A match further than this from the line is left out of the fit: 10 ms is 3.4 m of sound
+# path, more than two cameras' distances to the stadium's sounds vary in one game.
+_TOLERANCE_S = 0.010
 _BASE_MARGIN_S = 0.1
 
 
@@ -69,7 +80,6 @@ class SyncOptions:
     max_offset_s: float = 30.0
     max_drift_ppm: float = 200.0
     min_confidence: float = 0.6
-    tolerance_s: float = 0.010
 
 
 @dataclass
@@ -367,7 +377,7 @@ def _measure(
         if clarity >= _CLEAR:
             xs.append(segment.window.centre_s)
             ys.append(found)
-    fit = fit_line(np.array(xs), np.array(ys), options.tolerance_s, prior_slope)
+    fit = fit_line(np.array(xs), np.array(ys), _TOLERANCE_S, prior_slope)
     if fit is None:
         raise _Refused("no two windows agree on where this angle's audio lies")
     out.windows_agreeing, out.windows_tried = fit.inliers, max(tried, fit.inliers)
@@ -454,3 +464,8 @@ def _drift_grid(prior_slope: float, max_drift: float) -> list[float]:
 
 def _rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
+
+
+def unsynced_angles(game: Game, angles: Sequence[str]) -> list[str]:
+    """The angles of `angles` whose offset and drift sync never measured (no synced_at)."""
+    return [a for a in angles if a not in game.videos or not game.videos[a].synced_at]
