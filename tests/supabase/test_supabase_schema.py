@@ -255,7 +255,8 @@ def test_the_seed_is_the_demo_game(dbs: dict[str, str]) -> None:
     demo = _plays()
     assert fetch(dbs["supa"], GAMES_SQL, game=DEMO_GAME) == [{"id": DEMO_GAME}]
     videos = fetch(dbs["supa"], VIDEOS_SQL, game=DEMO_GAME, limit=1000, offset=0)
-    assert videos == sorted(demo["videos"], key=lambda v: v["angle"])
+    unsynced = {"drift_ppm": 0.0, "offset_correction_s": 0.0, "synced_at": None}
+    assert videos == [{**v, **unsynced} for v in sorted(demo["videos"], key=lambda v: v["angle"])]
     plays = fetch(dbs["supa"], PLAYS_SQL, game=DEMO_GAME, limit=1000, offset=0)
     expected = [
         {

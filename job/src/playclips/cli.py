@@ -418,6 +418,11 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
         angles = parse_angles(options["angles"])
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    if write and plays != "supabase" and not plays.lower().endswith(".json"):
+        raise click.UsageError(
+            f"--write: {plays} is a CSV plays file, which has no video rows to store offsets "
+            'in; convert it to JSON: {"plays": [...], "videos": [...]}'
+        )
     reference = options["reference"] or angles[0]
     if reference not in angles:
         angles = (reference, *angles)
