@@ -408,8 +408,8 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
     measured (and stored, with --write), 1 when an angle was refused or a game failed.
     """
     from .plays import PlaysError, open_plays_source
-    from .storage import StorageError, open_storage
-    from .sync import SyncOptions, sync_game, video_resolver
+    from .storage import StorageError
+    from .sync import SyncOptions, open_video_root, sync_game, video_resolver
     from .sync.store import write_local, write_supabase
 
     try:
@@ -435,7 +435,7 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
     )
     try:
         source = open_plays_source(plays)
-        resolve = video_resolver(open_storage(videos))
+        resolve = video_resolver(open_video_root(videos))
     except (PlaysError, StorageError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..model import Game, Video
-from ..storage import ReadStats, Storage, StorageError
+from ..storage import ReadStats, Storage, StorageError, open_storage
 from .audio import RATE, AudioError, AudioTrack
 from .measure import Match, fft_size, fit_line, locate
 
@@ -141,6 +141,26 @@ Resolver = Callable[[Game, str], tuple[Storage, str]]
 
 class NoVideo(Exception):
     """An angle has no video file (the message says where it was looked for)."""
+
+
+# Cloud Storage reads for sync: a window's audio is ~60-250 KB, and in a camera file its
+# chunks sit between ~1 MB video chunks that the demuxer skips, so a fetch after a seek is one
+# 64 KiB block, growing to at most 256 KiB on sequential reads: the audio and little else, at
+# the price of more requests. The cutter's 2 MiB first fetch suits clips, which read
+# everything in their range.
+GCS_BLOCK = 64 << 10
+GCS_READ_AHEAD = 256 << 10
+
+
+def open_video_root(uri: str) -> Storage:
+    """The video root at `uri` (a folder or gs://bucket[/prefix]), with reads sized for sync."""
+    if uri.startswith("gs://"):
+        from ..storage.gcs import GcsStorage
+
+        return GcsStorage.from_uri(
+            uri, block_size=GCS_BLOCK, first_fetch=GCS_BLOCK, read_ahead=GCS_READ_AHEAD
+        )
+    return open_storage(uri)
 
 
 def video_resolver(root: Storage) -> Resolver:
