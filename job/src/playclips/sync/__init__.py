@@ -374,8 +374,7 @@ def _measure(
             continue
         known = np.array(sorted(points))
         nearest = float(np.min(np.abs(known - window.centre_s)))
-        line = _line(points, prior_slope, options)
-        predicted = line(window.centre_s)
+        predicted = _predict(points, prior_slope, window.centre_s)
         margin = _BASE_MARGIN_S + max_drift * nearest * (1.0 if len(points) < 2 else 0.25)
         start = predicted - w / 2 - margin
         if start + w + 2 * margin <= 0 or start >= track.duration_s:
@@ -430,14 +429,12 @@ def _measure(
         )
 
 
-def _line(
-    points: dict[float, float], prior_slope: float, options: SyncOptions
-) -> Callable[[float], float]:
+def _predict(points: dict[float, float], prior_slope: float, t_ref: float) -> float:
+    """Where the matches so far put reference time `t_ref` in the angle (file time)."""
     xs = np.array(list(points))
     ys = np.array(list(points.values()))
     slope = _slope(points, prior_slope)
-    intercept = float(np.mean(ys - slope * xs))
-    return lambda t: intercept + slope * t
+    return float(np.mean(ys - slope * xs)) + slope * t_ref
 
 
 def _slope(points: dict[float, float], prior_slope: float) -> float:
