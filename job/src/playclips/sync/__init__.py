@@ -100,6 +100,7 @@ class AngleSync:
     key: str = ""  # its key in the storage it was found in (below the video root when there)
     bytes_read: int = 0
     video_bytes: int = 0
+    duration_s: float = 0.0
     seconds: float = 0.0
 
     @property
@@ -115,6 +116,7 @@ class GameSync:
     reference: str
     angles: dict[str, AngleSync] = field(default_factory=dict)
     seconds: float = 0.0
+    duration_s: float = 0.0  # the reference angle's length
 
     @property
     def ok(self) -> bool:
@@ -226,6 +228,7 @@ def sync_game(
             for angle, future in futures.items():
                 result.angles[angle] = future.result()
     result.angles = {a: result.angles[a] for a in [reference, *others]}
+    result.duration_s = ref.duration_s
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
@@ -266,7 +269,7 @@ def _reference_windows(
 ) -> list[_Window]:
     track = _open(game, reference, resolve, stats, ref)
     with track:
-        duration = track.duration_s
+        duration = ref.duration_s = track.duration_s
         edge = options.window_s / 2 + min(options.max_offset_s, duration / 4)
         if duration - 2 * edge < options.window_s:
             edge = options.window_s / 2

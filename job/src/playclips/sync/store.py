@@ -3,7 +3,8 @@
 Per angle that was measured (and for the reference, which keeps its offset and drift): offset_s,
 drift_ppm, sync_offset_s (from the audio alone), sync_confidence, sync_reference and synced_at
 (UTC, ISO 8601). offset_correction_s, the hand-set correction, is never written: offset_s is
-sync_offset_s + offset_correction_s. Refused angles are not written at all.
+sync_offset_s + offset_correction_s. Refused angles are not written at all. A re-sync that
+agrees with the stored values within SAME_WITHIN_S keeps them, so the clips made stay valid.
 """
 
 from __future__ import annotations
@@ -15,21 +16,36 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..model import Game
+from ..model import Game, Video
 from ..plays import PlaysError
 from . import AngleSync, GameSync
 
+# A new measurement that moves no play of the game by more than this leaves the stored offset
+# and drift as they are: a re-sync differs in the microseconds, and any change to an angle's
+# mapping remakes all of its clips (the clip spec's hash covers the play's times).
+SAME_WITHIN_S = 0.001
 
-def sync_fields(result: AngleSync, reference: str, when: datetime) -> dict[str, Any]:
-    """The video-row fields sync writes for one angle."""
+
+def sync_fields(
+    result: AngleSync,
+    reference: str,
+    when: datetime,
+    stored: Video | None = None,
+    duration_s: float = 0.0,
+) -> dict[str, Any]:
+    """The video-row fields sync writes for one angle (`stored`: its row as read;
+    `duration_s`: the game's length, over which a new drift would move plays)."""
     assert result.offset_s is not None and result.drift_ppm is not None
+    offset, drift = result.offset_s, result.drift_ppm
+    if stored is not None and stored.synced_at:
+        moved = abs(offset - stored.offset_s)
+        moved += abs(drift - stored.drift_ppm) / 1e6 * duration_s
+        if moved <= SAME_WITHIN_S:
+            offset, drift = stored.offset_s, stored.drift_ppm
     return {
-        "offset_s": round(result.offset_s, 6),
-        "drift_ppm": round(result.drift_ppm, 4),
-        "sync_offset_s": round(
-            result.measured_offset_s if result.measured_offset_s is not None else result.offset_s,
-            6,
-        ),
+        "offset_s": round(offset, 6),
+        "drift_ppm": round(drift, 4),
+        "sync_offset_s": round(offset - result.correction_s, 6),
         "sync_confidence": round(result.confidence, 3),
         "sync_reference": reference,
         "synced_at": when.astimezone(UTC).isoformat(timespec="seconds"),
@@ -57,7 +73,9 @@ def write_local(path: str, game: Game, result: GameSync, when: datetime | None =
     for angle, measured in result.angles.items():
         if not measured.ok:
             continue
-        fields = sync_fields(measured, result.reference, when)
+        fields = sync_fields(
+            measured, result.reference, when, game.videos.get(angle), result.duration_s
+        )
         row = next(
             (
                 r
@@ -99,7 +117,12 @@ def write_supabase(
         if not measured.ok:
             continue
         source.save_video_fields(
-            game.game_id, angle, sync_fields(measured, result.reference, when), measured.key
+            game.game_id,
+            angle,
+            sync_fields(
+                measured, result.reference, when, game.videos.get(angle), result.duration_s
+            ),
+            measured.key,
         )
         written.append(angle)
     return written
