@@ -66,8 +66,8 @@ def play_from_row(row: dict[str, Any]) -> Play | PlayIssue:
 def video_from_row(game_id: str, row: dict[str, Any]) -> Video:
     """Turn one video row (plays file `videos` entry or `game_videos` row) into a Video.
 
-    `offset_s` and `drift_ppm` default to 0 when absent or null. Raises InvalidId or
-    ValueError naming the bad field.
+    `offset_s`, `drift_ppm` and `offset_correction_s` default to 0 when absent or null.
+    Raises InvalidId or ValueError naming the bad field.
     """
     angle = check_angle(row.get("angle"))
     offset, drift, correction = (

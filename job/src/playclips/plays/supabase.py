@@ -16,6 +16,11 @@ What one `load_game(game_id)` reads (the schema is supabase/migrations/*_playcli
   GET /rest/v1/plays?select=id,game_id,play_number,start_s,end_s,label,description,attributes
       &game_id=eq.<game>&order=start_s.asc,id.asc&offset=<n>&limit=1000  Prefer: count=exact
 
+What `playclips sync --write` sends per angle (save_video_fields):
+  PATCH /rest/v1/game_videos?game_id=eq.<game>&angle=eq.<ANGLE>   the sync fields as JSON,
+      Prefer: return=representation; when that updates no row:
+  POST /rest/v1/game_videos                                        the row, with its uri
+
 Pagination: PostgREST returns at most `max-rows` rows per request (1000 on Supabase by default,
 and a project may lower it), so every list is read in pages with `.range(a, b)` (sent as
 `offset`/`limit`) ordered by a unique key (`id` is unique within a game), and `count=exact` makes
