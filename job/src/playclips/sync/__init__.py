@@ -99,6 +99,7 @@ class AngleSync:
     video: str = ""  # where the angle's video is (a path or gs:// URI)
     key: str = ""  # its key in the storage it was found in (below the video root when there)
     bytes_read: int = 0
+    read_requests: int = 0
     video_bytes: int = 0
     duration_s: float = 0.0
     seconds: float = 0.0
@@ -145,13 +146,15 @@ class NoVideo(Exception):
     """An angle has no video file (the message says where it was looked for)."""
 
 
-# Cloud Storage reads for sync: a window's audio is ~60-250 KB, and in a camera file its
-# chunks sit between ~1 MB video chunks that the demuxer skips, so every fetch is one 64 KiB
-# block: the audio and little else. Measured on a 48 kbit/s angle over fake-gcs-server, a 10 s
-# window costs 2-3 requests and 130-200 KB (a read-ahead growing to 256 KiB: 2 requests,
-# 200-260 KB; 16 KiB blocks: 6 requests, 100-115 KB). The cutter's 2 MiB first fetch suits
-# clips, which read everything in their range.
-GCS_BLOCK = 64 << 10
+# Cloud Storage reads for sync: the audio of a camera file sits in small chunks (~0.5-1 s) between
+# large video chunks that the demuxer seeks past, so each audio chunk read costs one request
+# whatever the block size, and the block size only sets the bytes. Fetches are one block, with
+# no read-ahead growth. Measured by `make bench-sync` (3-hour, 4-angle game, 6 KB audio chunks
+# between 79 KB video frames; requests per angle, MB read per game):
+#     16 KiB: ~190 requests, 17 MB      32 KiB: ~190, 28 MB      64 KiB: ~185, 49 MB
+# 32 KiB: one request holds a whole chunk of 192 kbit/s audio (24 KB a second). The cutter's
+# 2 MiB first fetch suits clips, which read everything in their range.
+GCS_BLOCK = 32 << 10
 
 
 def open_video_root(uri: str) -> Storage:
@@ -217,7 +220,7 @@ def sync_game(
             )
         windows = None
     finally:
-        ref.bytes_read = stats.bytes_read
+        ref.bytes_read, ref.read_requests = stats.bytes_read, stats.requests
         ref.seconds = round(time.monotonic() - ref_started, 3)
     if windows is not None:
         with ThreadPoolExecutor(max_workers=max(1, min(4, len(others)))) as pool:
@@ -314,7 +317,7 @@ def _sync_angle(
     except AudioError as exc:
         out.refused = str(exc)
     finally:
-        out.bytes_read = stats.bytes_read
+        out.bytes_read, out.read_requests = stats.bytes_read, stats.requests
         out.seconds = round(time.monotonic() - started, 3)
     return out
 

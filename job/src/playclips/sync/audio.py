@@ -1,11 +1,11 @@
 """Windows of one angle's audio, read by ranges and decoded to mono at a low rate.
 
 The container is opened with PyAV over the storage layer's seekable reader, as the cutter
-does, and only the audio stream is demuxed: PyAV discards every other stream, so the demuxer
-seeks past video samples instead of reading them, and only the audio packets of each window
-(plus the index) are fetched. Times are on the cutter's timeline: seconds from the video
-stream's first timestamp (the container's start when there is no video), so an offset measured
-here is the offset the cutter applies.
+does, and every stream but the first audio one is marked discarded (AVDISCARD_ALL), so the
+MP4 demuxer seeks past their samples instead of reading them: only the audio packets of each
+window (plus the index) are fetched, give or take libavformat's 8 KiB reads. Times are on the
+cutter's timeline: seconds from the video stream's first timestamp (the container's start when
+there is no video), so an offset measured here is the offset the cutter applies.
 
 Each window is decoded at the stream's own rate, mixed to mono and resampled to RATE by
 FFT (zero phase: no filter delay, and streams with different sample rates land on one grid).
@@ -46,6 +46,10 @@ class AudioTrack:
             if not streams.audio:
                 raise AudioError(f"{name} has no audio stream")
             self._audio = streams.audio[0]
+            for other in streams:
+                if other is not self._audio:
+                    # The demuxer then seeks past their samples instead of reading them.
+                    other.discard = av.stream.Discard.all
             if self._audio.time_base is None:
                 raise AudioError(f"{name}: its audio stream has no timestamps")
             self._tb = Fraction(self._audio.time_base)
