@@ -55,5 +55,5 @@ def test_the_reference_keeps_its_row_and_the_json_has_the_documented_shape(measu
 def test_only_a_small_share_of_each_video_is_read(measured) -> None:
     for result in measured.angles.values():
         # A 10-minute file of little but audio: the 70 s search and nine 10 s windows are
-        # ~27% of its audio (37% read, with the index and the demuxer's reads around seeks).
-        assert 0 < result.bytes_read < 0.5 * result.video_bytes, result
+        # ~27% of its audio (31% read, with the index and the demuxer's reads around seeks).
+        assert 0 < result.bytes_read < 0.4 * result.video_bytes, result
