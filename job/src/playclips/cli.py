@@ -384,7 +384,7 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
 @setting_option("windows", type=click.IntRange(3, 100))
 @setting_option("window_s", type=click.FloatRange(2, 60))
 @setting_option("max_offset_s", type=click.FloatRange(0.5, 3600))
-@setting_option("max_drift_ppm", type=click.FloatRange(1, 10000))
+@setting_option("max_drift_ppm", type=click.FloatRange(1, 1000))
 @setting_option("min_confidence", type=click.FloatRange(0, 1))
 @click.option(
     "--write/--no-write",

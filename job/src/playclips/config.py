@@ -193,7 +193,7 @@ SYNC_SETTINGS: dict[str, Setting] = {
     "min_confidence": Setting(
         "--min-confidence",
         "PLAYCLIPS_SYNC_MIN_CONFIDENCE",
-        "--write refuses to store an angle measured with less confidence (0-1).",
+        "An angle measured with less confidence (0-1) is refused: reported, never stored.",
         0.6,
     ),
 }
