@@ -194,7 +194,9 @@ def make_game(game: Game, folder: Path | None = None) -> dict[str, Path]:
             cmd = [*video, *v_codec, "-an"]
         else:
             audio_in = ["-f", "f32le", "-ar", str(camera.sample_rate), "-ac", "1", "-i", "pipe:0"]
-            cmd = [*video, *audio_in, *v_codec, "-c:a", "aac", "-b:a", "48k", "-shortest"]
+            # The fast AAC coder: 3x quicker than the default two-loop search, same format.
+            a_codec = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "48k"]
+            cmd = [*video, *audio_in, *v_codec, *a_codec, "-shortest"]
         full = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *cmd, str(tmp)]
         with subprocess.Popen(full, stdin=subprocess.PIPE) as proc:
             assert proc.stdin is not None
