@@ -98,3 +98,12 @@ def test_run_require_sync_warns_about_angles_never_synced(new_game, tmp_path: Pa
     assert "warning: trouble: FAR_LEFT, NEAR_LEFT never synced" in result.stderr
     quiet = CliRunner().invoke(main, [*args, "text"])
     assert "never synced" not in quiet.stderr
+
+
+def test_a_bad_reference_is_a_usage_error(tmp_path: Path) -> None:
+    plays = tmp_path / "plays.json"
+    plays.write_text('{"plays": []}')
+    args = ["sync", "g", "--plays", str(plays), "--videos", str(tmp_path), "--reference", "x y"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "--reference: invalid angle 'x y'" in result.output

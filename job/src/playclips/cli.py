@@ -407,6 +407,7 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
     row's offset_correction_s is added to them and kept. Exits 0 when every angle was
     measured (and stored, with --write), 1 when an angle was refused or a game failed.
     """
+    from .model import InvalidId, check_angle
     from .plays import PlaysError, open_plays_source
     from .storage import StorageError
     from .sync import SyncOptions, open_video_root, sync_game, video_resolver
@@ -424,6 +425,10 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
             'in; convert it to JSON: {"plays": [...], "videos": [...]}'
         )
     reference = options["reference"] or angles[0]
+    try:
+        check_angle(reference)
+    except InvalidId as exc:
+        raise click.UsageError(f"--reference: {exc}") from None
     if reference not in angles:
         angles = (reference, *angles)
     measure = SyncOptions(
