@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from playclips.model import Game, Play, Video
+from playclips.pipeline import run_game
 from playclips.plan import plan_game, spec_hash
 from playclips.plays import LocalPlaysFile, PlaysError
+from tests.conftest import local_job, read_manifest, write_plays
+from tests.support.sources import install_game, make_source
 
 
 def _game(**video: object) -> Game:
@@ -60,3 +63,26 @@ def test_a_bad_drift_is_refused_naming_the_field(tmp_path: Path, value: object) 
     source = _plays_file(tmp_path, {"angle": "FAR_LEFT", "drift_ppm": value})
     with pytest.raises(PlaysError, match=r"drift_ppm .* is not a"):
         source.load_game("g")
+
+
+def test_a_run_cuts_each_angle_where_its_drift_puts_the_play(workdir: Path) -> None:
+    """End to end: the manifest's play offsets land where offset + t x (1 + drift) says."""
+    install_game(workdir / "videos", "g1", make_source("bframes"), ["FAR_LEFT", "NEAR_LEFT"])
+    videos = [
+        {"game_id": "g1", "angle": "FAR_LEFT", "offset_s": 0.5},
+        # 5% (50,000 ppm): far beyond a real clock, so the shift is whole frames at 30 fps.
+        {"game_id": "g1", "angle": "NEAR_LEFT", "offset_s": 0.5, "drift_ppm": 50_000},
+    ]
+    plays = write_plays(
+        workdir / "plays.json",
+        [{"game_id": "g1", "play_id": "p1", "start_s": 10.0, "end_s": 12.0}],
+        videos,
+    )
+    report = run_game("g1", local_job(workdir, plays, ("FAR_LEFT", "NEAR_LEFT")))
+    assert report.status == "ok", report
+    starts = {
+        r["angle"]: r["clip_start_s"] + r["play_start_offset_s"]
+        for r in read_manifest(workdir / "out", "g1")
+    }
+    assert starts["FAR_LEFT"] == pytest.approx(10.5, abs=1e-6)
+    assert starts["NEAR_LEFT"] == pytest.approx(0.5 + 10.0 * 1.05, abs=1e-6)
