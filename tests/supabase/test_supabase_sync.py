@@ -80,8 +80,10 @@ def test_sync_updates_rows_inserts_missing_ones_and_keeps_the_correction(
     )
     result = GameSync("g1", "FAR_LEFT")
     result.angles = {
-        "FAR_LEFT": AngleSync("FAR_LEFT", 0.0, 0.0, 1.0, 0.0, key="g1/FAR_LEFT.mp4"),
-        "NEAR_LEFT": AngleSync("NEAR_LEFT", 4.15, -40.01234, 0.9512, 4.2, -0.05, key="g1/NL.mp4"),
+        "FAR_LEFT": AngleSync("FAR_LEFT", 0.0, 0.0, 1.0, key="g1/FAR_LEFT.mp4"),
+        "NEAR_LEFT": AngleSync(
+            "NEAR_LEFT", 4.15, -40.01234, 0.9512, correction_s=-0.05, key="g1/NL.mp4"
+        ),
         "FAR_RIGHT": AngleSync("FAR_RIGHT", refused="its audio is silent"),
     }
     with SupabasePlays(postgrest.url, SECRET, backoff_s=0) as source:

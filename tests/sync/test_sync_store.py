@@ -15,7 +15,7 @@ STORED = Video("g", "NEAR_LEFT", "", 4.15, 40.0, "2026-11-29T10:00:00+00:00", -0
 
 
 def _measured(offset_s: float, drift_ppm: float) -> AngleSync:
-    return AngleSync("NEAR_LEFT", offset_s, drift_ppm, 0.9, offset_s + 0.05, -0.05)
+    return AngleSync("NEAR_LEFT", offset_s, drift_ppm, 0.9, correction_s=-0.05)
 
 
 @pytest.mark.parametrize(

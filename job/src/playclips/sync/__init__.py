@@ -53,12 +53,12 @@ __all__ = [
     "GameSync",
     "NoVideo",
     "SyncOptions",
+    "open_video_root",
     "sync_game",
     "unsynced_angles",
     "video_resolver",
 ]
 
-SOUND_MS_PER_M = 1000 / 343  # ~2.9 ms per metre in air at 20 C
 _CLEAR = 3.0  # a match's peak must stand this far above every sidelobe
 # Drifts tried while the drift is unknown: 40 ppm apart, a 10 s window is off by at most 0.2 ms
 # (1.6 samples at 8 kHz) at the nearest, which keeps its peak sharp.
@@ -87,11 +87,10 @@ class AngleSync:
     """What sync found for one angle; `refused` says why nothing may be stored."""
 
     angle: str
-    offset_s: float | None = None  # what would be stored: measured + offset_correction_s
+    offset_s: float | None = None  # measured from the audio + correction_s
     drift_ppm: float | None = None
     confidence: float = 0.0
-    measured_offset_s: float | None = None  # from the audio alone
-    correction_s: float = 0.0
+    correction_s: float = 0.0  # the video row's offset_correction_s
     windows_agreeing: int = 0
     windows_tried: int = 0
     residual_ms: float | None = None
@@ -202,7 +201,6 @@ def sync_game(
         offset_s=ref_video.offset_s,
         drift_ppm=ref_video.drift_ppm,
         confidence=1.0,
-        measured_offset_s=ref_video.offset_s,
         correction_s=ref_video.offset_correction_s,
     )
     result.angles[reference] = ref
@@ -410,7 +408,6 @@ def _measure(
     # angle time = a + b * ref time, ref time = o_r + game * (1 + d_r)
     measured = fit.intercept + fit.slope * ref_video.offset_s
     drift = (fit.slope * (1 + ref_video.drift_ppm / 1e6) - 1) * 1e6
-    out.measured_offset_s = measured
     out.offset_s = measured + video.offset_correction_s
     out.drift_ppm = drift
     scatter = min(1.0, 0.002 / fit.residual_s) if fit.residual_s > 0 else 1.0
