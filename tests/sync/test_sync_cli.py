@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,19 @@ def test_a_bad_reference_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "--reference: invalid angle 'x y'" in result.output
+
+
+def test_without_numpy_sync_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The job image has no numpy (sync is a person's command, run where they are).
+    for name in [m for m in sys.modules if m.startswith("playclips.sync")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    plays = tmp_path / "plays.json"
+    plays.write_text('{"plays": []}')
+    result = CliRunner().invoke(
+        main, ["sync", "g", "--plays", str(plays), "--videos", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "playclips sync needs numpy: pip install 'playclips[sync]'" in result.output

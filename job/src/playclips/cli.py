@@ -410,8 +410,14 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
     from .model import InvalidId, check_angle
     from .plays import PlaysError, open_plays_source
     from .storage import StorageError
-    from .sync import SyncOptions, open_video_root, sync_game, video_resolver
-    from .sync.store import write_local, write_supabase
+
+    try:
+        from .sync import SyncOptions, open_video_root, sync_game, video_resolver
+        from .sync.store import write_local, write_supabase
+    except ModuleNotFoundError as exc:  # numpy: the `sync` extra, not in the job image
+        raise click.ClickException(
+            f"playclips sync needs {exc.name}: pip install 'playclips[sync]'"
+        ) from None
 
     try:
         plays = check_plays(options["plays"])
@@ -505,7 +511,6 @@ def _print_sync(result: Any) -> None:
 def _warn_unsynced(settings: Settings, games: list[str]) -> None:
     """`run --require-sync`: one warning per game with angles sync never measured."""
     from .plays import PlaysError, open_plays_source
-    from .sync import unsynced_angles
 
     try:
         source = open_plays_source(settings.plays)
@@ -513,9 +518,10 @@ def _warn_unsynced(settings: Settings, games: list[str]) -> None:
         return  # the run itself reports it
     for game_id in games:
         try:
-            missing = unsynced_angles(source.load_game(game_id), settings.angles)
+            videos = source.load_game(game_id).videos
         except PlaysError:
             continue
+        missing = [a for a in settings.angles if a not in videos or not videos[a].synced_at]
         if missing:
             click.echo(
                 f"warning: {game_id}: {', '.join(missing)} never synced (offset as entered, no "

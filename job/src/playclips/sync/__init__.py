@@ -55,7 +55,6 @@ __all__ = [
     "SyncOptions",
     "open_video_root",
     "sync_game",
-    "unsynced_angles",
     "video_resolver",
 ]
 
@@ -484,8 +483,3 @@ def _drift_grid(prior_slope: float, max_drift: float) -> list[float]:
 
 def _rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
-
-
-def unsynced_angles(game: Game, angles: Sequence[str]) -> list[str]:
-    """The angles of `angles` whose offset and drift sync never measured (no synced_at)."""
-    return [a for a in angles if a not in game.videos or not game.videos[a].synced_at]
