@@ -484,7 +484,12 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
 
 
 def _print_sync(result: Any) -> None:
-    click.echo(f"{result.game_id}: against {result.reference} ({result.seconds:.1f} s)")
+    read = sum(a.bytes_read for a in result.angles.values())
+    size = sum(a.video_bytes for a in result.angles.values())
+    click.echo(
+        f"{result.game_id}: against {result.reference} ({result.seconds:.1f} s, read "
+        f"{read / 1e6:.1f} MB of {size / 1e6:.1f} MB)"
+    )
     click.echo(f"  {'angle':<12} {'offset_s':>11} {'drift_ppm':>10} {'confidence':>10}  windows")
     for a in result.angles.values():
         if a.offset_s is None or a.drift_ppm is None:
@@ -501,6 +506,8 @@ def _print_sync(result: Any) -> None:
         click.echo(
             f"  {a.angle:<12} {a.offset_s:>11.6f} {a.drift_ppm:>10.3f} {a.confidence:>10.2f}  {how}"
         )
+    if not any(a.ok for a in result.angles.values() if a.angle != result.reference):
+        return
     click.echo(
         "  Offsets include each camera's distance from the sound compared with the reference "
         "(~2.9 ms per metre); set offset_correction_s on a video row to correct it. Drift does "
