@@ -536,6 +536,7 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
     try:
         from .sync import SyncOptions, open_video_root, sync_game, video_resolver
         from .sync.store import write_local, write_supabase
+        from .videos import game_videos
     except ModuleNotFoundError as exc:  # numpy: the `sync` extra, not in the job image
         raise click.ClickException(
             f"playclips sync needs {exc.name}: pip install 'playclips[sync]'"
@@ -552,13 +553,11 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
             f"--write: {plays} is a CSV plays file, which has no video rows to store offsets "
             'in; convert it to JSON: {"plays": [...], "videos": [...]}'
         )
-    reference = options["reference"] or angles[0]
-    try:
-        check_angle(reference)
-    except InvalidId as exc:
-        raise click.UsageError(f"--reference: {exc}") from None
-    if reference not in angles:
-        angles = (reference, *angles)
+    if options["reference"]:
+        try:
+            check_angle(options["reference"])
+        except InvalidId as exc:
+            raise click.UsageError(f"--reference: {exc}") from None
     measure = SyncOptions(
         windows=options["windows"],
         window_s=options["window_s"],
@@ -568,7 +567,8 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
     )
     try:
         source = open_plays_source(plays)
-        resolve = video_resolver(open_video_root(videos))
+        root = open_video_root(videos)
+        resolve = video_resolver(root)
     except (PlaysError, StorageError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -580,7 +580,11 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
             click.echo(f"error: {game_id}: {exc}", err=True)
             code = 1
             continue
-        result = sync_game(game, angles, reference, resolve, measure)
+        game_angles = angles or game_videos(game, root, None).angles  # () = the game's own
+        reference = options["reference"] or game_angles[0]
+        if reference not in game_angles:
+            game_angles = (reference, *game_angles)
+        result = sync_game(game, game_angles, reference, resolve, measure)
         code = code or (0 if result.ok else 1)
         if as_json:
             click.echo(json.dumps(result.to_json()))

@@ -225,8 +225,10 @@ def video_from_row(game_id: str, row: dict[str, Any]) -> Video:
     )
     synced = row.get("synced_at")
     uri = row.get("uri") or ""
-    if not isinstance(uri, str) or not uri.isprintable():
-        raise ValueError("uri must be text without control characters or breaks")
+    if not isinstance(uri, str):
+        raise ValueError("uri must be text")
+    if not uri.isprintable():
+        raise ValueError("uri contains a control character or line break")
     return Video(
         game_id,
         angle,
@@ -241,14 +243,15 @@ def video_from_row(game_id: str, row: dict[str, Any]) -> Video:
 def _number(row: dict[str, Any], name: str) -> float:
     """A finite number field; absent, null or empty means 0."""
     value = row.get(name)
+    unit = " of seconds" if name.endswith("_s") else ""
     if value is None or value == "":
         return 0.0
     if isinstance(value, (bool, BadNumber, dict, list)):
-        raise ValueError(f"{name} {value!r} is not a number")
+        raise ValueError(f"{name} {value!r} is not a finite number{unit}")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ValueError(f"{name} {value!r} is not a number") from None
     if not math.isfinite(number):
-        raise ValueError(f"{name} {value!r} is not a finite number")
+        raise ValueError(f"{name} {number!r} is not a finite number{unit}")
     return number

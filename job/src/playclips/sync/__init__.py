@@ -169,15 +169,15 @@ def open_video_root(uri: str) -> Storage:
 def video_resolver(root: Storage) -> Resolver:
     """The pipeline's rules for finding an angle's video below the video root `root`: the
     video row's uri (absolute, or relative to the root), else the one {game}/{ANGLE}.*."""
-    from ..pipeline import AngleFailed, _list_game_videos, _resolve_video
+    from ..videos import AngleFailed, GameVideos, game_videos
 
-    listings: dict[str, list[str]] = {}
+    found: dict[str, GameVideos] = {}
 
     def resolve(game: Game, angle: str) -> tuple[Storage, str]:
-        if game.game_id not in listings:
-            listings[game.game_id] = _list_game_videos(game.game_id, root)
+        if game.game_id not in found:
+            found[game.game_id] = game_videos(game, root, None)
         try:
-            return _resolve_video(game, angle, listings[game.game_id], root)
+            return found[game.game_id].resolve(game, angle)
         except AngleFailed as exc:
             raise NoVideo(str(exc)) from None
 
