@@ -33,6 +33,7 @@ SECRET = "sb_secret_PLAYCLIPS-TEST-7c1e0b9f4d2a-DO-NOT-LEAK"
 GAMES_QUERY = "select=id&id=eq.{game}"
 VIDEOS_QUERY = (
     "select=game_id%2Cangle%2Curi%2Coffset_s%2Cdrift_ppm%2Coffset_correction_s%2Csynced_at"
+    "%2Csync_confidence"
     "&game_id=eq.{game}&order=angle.asc&offset={offset}&limit=1000"
 )
 PLAYS_QUERY = (

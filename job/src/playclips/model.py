@@ -76,6 +76,7 @@ class Video:
     drift_ppm: float = 0.0
     synced_at: str | None = None
     offset_correction_s: float = 0.0
+    sync_confidence: float | None = None  # how sure the last sync was (0-1); None: never synced
 
     def file_time(self, game_s: float) -> float:
         """Where game time `game_s` falls in this angle's file, in seconds."""

@@ -346,6 +346,10 @@ def _run_angle(
     game: Game, angle: str, specs: list[ClipSpec], videos: GameVideos, job: Job, work: _GameWork
 ) -> tuple[AngleReport, list[dict[str, Any]], dict[str, list[PlayIssue]]]:
     report = AngleReport(angle=angle)
+    if angle in game.videos:
+        video = game.videos[angle]
+        report.offset_s, report.drift_ppm = video.offset_s, video.drift_ppm
+        report.synced_at, report.sync_confidence = video.synced_at, video.sync_confidence
     issues: dict[str, list[PlayIssue]] = {"rejected": [], "warnings": [], "failed": []}
     records: list[dict[str, Any]] = []
     started = time.monotonic()

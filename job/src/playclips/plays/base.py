@@ -224,6 +224,8 @@ def video_from_row(game_id: str, row: dict[str, Any]) -> Video:
         _number(row, name) for name in ("offset_s", "drift_ppm", "offset_correction_s")
     )
     synced = row.get("synced_at")
+    confidence = row.get("sync_confidence")
+    confidence = None if confidence in (None, "") else _number(row, "sync_confidence")
     uri = row.get("uri") or ""
     if not isinstance(uri, str):
         raise ValueError("uri must be text")
@@ -237,6 +239,7 @@ def video_from_row(game_id: str, row: dict[str, Any]) -> Video:
         drift,
         str(synced) if synced not in (None, "") else None,
         correction,
+        confidence,
     )
 
 

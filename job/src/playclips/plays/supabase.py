@@ -14,7 +14,7 @@ Settings (environment only; see docs/supabase.md):
 What one `load_game(game_id)` reads (the schema is supabase/migrations/*_playclips_schema.sql):
   GET /rest/v1/games?select=id&id=eq.<game>
   GET /rest/v1/game_videos?select=game_id,angle,uri,offset_s,drift_ppm,
-      offset_correction_s,synced_at&game_id=eq.<game>
+      offset_correction_s,synced_at,sync_confidence&game_id=eq.<game>
       &order=angle.asc&offset=<n>&limit=1000                         Prefer: count=exact
   GET /rest/v1/plays?select=id,game_id,play_number,start_s,end_s,label,description,attributes
       &game_id=eq.<game>&order=start_s.asc,id.asc&offset=<n>&limit=1000  Prefer: count=exact
@@ -68,7 +68,7 @@ MIGRATION_HINT = (
 
 PAGE_ROWS = 1000
 GAME_COLUMNS = "id"
-VIDEO_COLUMNS = "game_id,angle,uri,offset_s,drift_ppm,offset_correction_s,synced_at"
+VIDEO_COLUMNS = "game_id,angle,uri,offset_s,drift_ppm,offset_correction_s,synced_at,sync_confidence"
 PLAY_COLUMNS = "id,game_id,play_number,start_s,end_s,label,description,attributes"
 VIDEO_ORDER = (("angle", False),)
 PLAY_ORDER = (("start_s", False), ("id", False))
