@@ -39,9 +39,9 @@ def _plays(game: str, *rows: tuple) -> list[dict]:
     ("content", "reason"),
     [
         (None, "no video for NEAR_LEFT: expected"),
-        (os.urandom(200_000), "is not a readable video"),
+        (os.urandom(200_000), "MP4/MOV, Matroska/WebM or MPEG-TS"),
         ("truncated", "is not a readable video"),
-        (b"", "is not a readable video"),
+        (b"", "MP4/MOV, Matroska/WebM or MPEG-TS"),
     ],
     ids=["missing", "random-bytes", "truncated-no-moov", "empty"],
 )
