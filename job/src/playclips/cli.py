@@ -285,6 +285,7 @@ def _like_run(name: str) -> Any:
 @setting_option("project")
 @setting_option("region")
 @setting_option("workflow")
+@setting_option("training_bucket")
 @setting_option("out", default="out", show_default=True)
 @setting_option("plays")
 @setting_option("videos")
@@ -337,19 +338,27 @@ def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
 def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, Any]) -> int:
     from .trigger import (
         TriggerError,
+        check_games,
         console_url,
         execution_argument,
         executions_client,
         outcome,
         resolve_target,
         start,
+        write_games,
     )
     from .trigger import wait as wait_for
 
-    passed = ("mode", "height", "fps", "crf", "preset", "run_id", "splits", "prompt")
+    passed = ("mode", "height", "fps", "crf", "preset", "splits", "prompt")
     try:
-        argument = execution_argument(games, **{k: options[k] for k in passed})
-        target = resolve_target(env, options["project"], options["region"], options["workflow"])
+        games = check_games(games)
+        run_id = check_run_id(options["run_id"] or default_run_id())
+        target = resolve_target(
+            env, *(options[k] for k in ("project", "region", "workflow", "training_bucket"))
+        )
+        uri = write_games(target, run_id, games)
+        click.echo(f"Games ({len(games)}): {uri}")
+        argument = execution_argument(uri, run_id, **{k: options[k] for k in passed})
         client = executions_client()
         execution = start(client, target, argument)
         click.echo(f"Started {execution.name}")
@@ -357,7 +366,7 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
         if not wait:
             return 0
         execution = wait_for(client, execution.name, lambda m: click.echo(f"  {m}", err=True))
-    except TriggerError as exc:
+    except (TriggerError, ConfigError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
     summary, error = outcome(execution)
