@@ -377,5 +377,45 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
     return 0 if summary.get("ok") else 1
 
 
+@main.group()
+def plays() -> None:
+    """Plays in Supabase: load your own plays file (CSV or JSON) into the tables `run` reads."""
+
+
+@plays.command("push")
+@click.argument("plays_file")
+@click.option(
+    "--game",
+    "games",
+    multiple=True,
+    help="Push only this game (repeatable); default: every game in the file.",
+)
+def plays_push(plays_file: str, games: tuple[str, ...]) -> None:
+    """Upsert PLAYS_FILE (a path or gs:// URI) into Supabase: games, videos with offsets, plays.
+
+    The file is checked as `playclips run --plays PLAYS_FILE` checks it, and a play that would
+    be rejected stops the push before anything is written. Needs SUPABASE_URL and
+    SUPABASE_SERVICE_KEY (the service-role key). An upsert adds and updates; it never deletes.
+    """
+    from .plays import PlaysError, open_plays_source
+    from .plays.push import push_plays
+    from .plays.supabase import SupabasePlays
+
+    if plays_file == "supabase":
+        raise click.UsageError("PLAYS_FILE is a CSV or JSON file (a path or gs:// URI)")
+    try:
+        source = open_plays_source(plays_file)
+        with SupabasePlays.from_env() as target:
+            result = push_plays(
+                source, target, list(games), lambda m: click.echo(f"  {m}", err=True)
+            )
+    except PlaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Pushed {result.games} game(s), {result.videos} video row(s), {result.plays} play(s) "
+        f"to {target.url}"
+    )
+
+
 if __name__ == "__main__":
     main()
