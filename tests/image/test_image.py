@@ -4,8 +4,9 @@ Built on the real python:3.11-slim-bookworm where it has been pulled, else on a 
 for it (stand_in_base.sh: Debian 12 from Debian's mirror, cached by a label). Checks that the
 image runs the demo game as its non-root user with a read-only root filesystem and no
 capabilities, stops within Cloud Run's 10 s grace period after a SIGTERM sent at any moment
-(start-up included), and is at most 250 MB gzip-compressed, layer by layer, as a registry
-stores it. Skipped, with the reason, where podman or root (for debootstrap) is missing.
+(start-up included, and mid-encode with ffmpeg children running), and is at most 250 MB
+gzip-compressed, layer by layer, as a registry stores it. Skipped, with the reason, where
+podman or root (for debootstrap) is missing.
 """
 
 from __future__ import annotations
@@ -147,13 +148,17 @@ def test_runs_the_demo_game_as_non_root_read_only_without_capabilities(
     assert "root-ro" in lines and lines[-1].startswith("ffmpeg version")
 
 
-@pytest.mark.parametrize("after_s", [0.0, 0.3, 1.5, 3.0])
+@pytest.mark.parametrize("after_s", [0.0, 0.3, 1.5, 4.0])
 def test_stops_within_the_grace_period_of_a_sigterm(
     image: str, demo_run: list[str], after_s: float
 ) -> None:
-    """SIGTERM at start-up (before Python has a handler), during imports, and while clipping."""
+    """SIGTERM at start-up (before Python has a handler), during imports, and while clipping.
+
+    In encode mode, so that the run lasts long enough and has ffmpeg children when the
+    signal comes.
+    """
     name = f"playclips-sigterm-{os.getpid()}-{int(after_s * 10)}"
-    podman("run", "--detach", "--name", name, *demo_run)
+    podman("run", "--detach", "--name", name, *demo_run, "--mode", "encode")
     try:
         time.sleep(after_s)
         state = podman("inspect", "--format", "{{.State.Running}}", name).stdout.strip()
@@ -167,6 +172,9 @@ def test_stops_within_the_grace_period_of_a_sigterm(
     assert state == "true", f"the run had already ended {after_s} s after it started"
     assert stopped_s < GRACE_S, f"still running {stopped_s:.1f} s after SIGTERM"
     assert code != 137, "killed by SIGKILL, not stopped by SIGTERM"
+    # 0 would mean the run went on to the end: the signal was lost (a PID 1 without a handler
+    # discards it) and Cloud Run would have killed the task 10 s later.
+    assert code != 0, "the run ignored the SIGTERM and finished"
     print(f"\nimage: SIGTERM at {after_s} s -> exit {code} in {stopped_s:.2f} s", file=sys.stderr)
 
 
