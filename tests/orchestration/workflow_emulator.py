@@ -35,6 +35,7 @@ Every expression deep-copies the variables, so keep games lists in tests to tens
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -170,6 +171,12 @@ def serve(stub: CloudRunStub) -> Iterator[CloudRunStub]:
         server.server_close()
 
 
+@functools.cache
+def discovery_document(service: str, version: str) -> dict[str, Any]:
+    """The bundled discovery document, parsed once (megabytes of JSON read by a YAML parser)."""
+    return load_package_config(f"{DISCOVERY_DOCUMENTS_PATH}/{service}_{version}.json")
+
+
 @dataclass
 class Emulated:
     """What a run recorded besides its result: connector params per call, back-off delays."""
@@ -249,7 +256,7 @@ def patch_emulator(monkeypatch: pytest.MonkeyPatch, storage_url: str, run_url: s
     # connector
     def execute_connector(step: dict[str, Any]) -> Any:
         _, service, version, *resources, method_name = step["call"].split(".")
-        doc = load_package_config(f"{DISCOVERY_DOCUMENTS_PATH}/{service}_{version}.json")
+        doc = discovery_document(service, version)
         node = doc
         for resource in resources:
             node = node["resources"][resource]
