@@ -9,13 +9,23 @@ VENV_STAMP := $(VENV)/.installed-$(shell cat job/requirements.lock job/pyproject
 ENV ?= local
 GAMES ?=
 OUT ?= out
+# `make help` wraps descriptions to fit this many columns.
+HELP_WIDTH ?= 80
 
 # Targets that `make test` needs besides the virtualenv; mk/*.mk files append to it.
 TEST_PREREQS :=
 
 .PHONY: help venv demo test lint fmt
 help: ## List the targets.
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v width=$(HELP_WIDTH) \
+	  '{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+	   END { room = width - w - 4; pad = sprintf("%" (w + 4) "s", ""); \
+	     for (i = 1; i <= NR; i++) { n = split(text[i], word, " "); line = ""; first = 1; \
+	       for (j = 1; j <= n; j++) { \
+	         if (line != "" && length(line) + 1 + length(word[j]) > room) { \
+	           printf "  %-" w "s  %s\n", (first ? name[i] : ""), line; first = 0; line = word[j] } \
+	         else line = (line == "" ? word[j] : line " " word[j]) } \
+	       printf "  %-" w "s  %s\n", (first ? name[i] : ""), line } }'
 
 venv: $(VENV_STAMP) ## Create .venv with the pinned dependencies and playclips installed.
 

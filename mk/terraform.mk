@@ -1,12 +1,16 @@
-# Terraform: the modules and per-environment roots under terraform/ (issue 4).
+# Terraform: the modules and per-environment roots under terraform/.
 #
-# `make plan ENV=dev STATE_BUCKET=...` and `make apply ENV=...` run the real thing against
-# Google Cloud. Everything else here prepares the offline checks that `make test` runs in
-# tests/terraform/: the google provider's schema (rebuilt from a pinned PyPI wheel, since the
+# `make plan ENV=dev` and `make apply ENV=dev` run the real thing against Google Cloud, as an
+# administrator, with the env's committed settings (terraform/envs/ENV/settings.auto.tfvars).
+# Everything else here prepares the offline checks that `make test` runs in tests/terraform/: the google provider's schema (rebuilt from a pinned PyPI wheel, since the
 # provider binary cannot be downloaded here) and checkov in a virtualenv of its own.
 
 TERRAFORM ?= terraform
-STATE_BUCKET ?=
+# STATE_BUCKET and IMAGE count only when given on the command line, never from a variable left
+# in the shell's environment: the state bucket is the env's committed `state_bucket` setting,
+# and only a rollback names an image (otherwise the running one is kept).
+TF_STATE_BUCKET_ARG := $(if $(filter command line,$(origin STATE_BUCKET)),$(STATE_BUCKET),$(shell sed -n 's/^state_bucket *= *"\([^"]*\)".*/\1/p' terraform/envs/$(ENV)/settings.auto.tfvars 2>/dev/null))
+TF_IMAGE_ARG := $(if $(filter command line,$(origin IMAGE)),$(IMAGE))
 TF_CACHE := .cache/terraform
 
 # cdktn-provider-google 21.1.0 is CDK Terrain's binding of hashicorp/google 8.7.0 (its README
@@ -56,19 +60,24 @@ terraform-test: $(VENV_STAMP) terraform-prereqs ## Run only the Terraform checks
 terraform-fmt: ## Format every .tf and .tftest.hcl file.
 	$(TERRAFORM) fmt -recursive terraform
 
-# Real runs against Google Cloud: ENV names a root under terraform/envs, STATE_BUCKET the GCS
-# bucket that holds its state (see terraform/README.md, "Bootstrap").
+# Real runs against Google Cloud: ENV names a root under terraform/envs. The saved plan goes
+# into the root's .terraform/ (ignored by git), so `make plan` leaves nothing untracked. An
+# ordinary apply keeps the job's running image; IMAGE=...@sha256:... deploys another (a rollback)
+# and is the only way an administrator changes it (docs/deploy.md, "Deploy contract").
 define check_cloud_env
-	@test -d terraform/envs/$(ENV) && test "$(ENV)" != local || \
-		{ echo "ENV must name a root under terraform/envs (dev or prod), not '$(ENV)'"; exit 2; }
-	@test -n "$(STATE_BUCKET)" || { echo "STATE_BUCKET=<bucket holding the state> is required"; exit 2; }
+	@test -f terraform/envs/$(ENV)/settings.auto.tfvars && test "$(ENV)" != local || \
+		{ echo "ENV must name a root under terraform/envs (dev or prod), not '$(ENV)'" >&2; exit 2; }
+	@test -n "$(TF_STATE_BUCKET_ARG)" || { echo "terraform/envs/$(ENV)/settings.auto.tfvars sets no state_bucket (or pass STATE_BUCKET=...)" >&2; exit 2; }
 endef
 
-plan: ## terraform plan for ENV=dev|prod (needs STATE_BUCKET and gcloud credentials).
+TF_PLAN_FILE = .terraform/tfplan
+
+plan: ## terraform plan for ENV=dev|prod with its committed settings [IMAGE=... to deploy an image].
 	$(check_cloud_env)
-	$(TERRAFORM) -chdir=terraform/envs/$(ENV) init -input=false -backend-config=bucket=$(STATE_BUCKET)
-	$(TERRAFORM) -chdir=terraform/envs/$(ENV) plan -input=false -out=tfplan
+	$(TERRAFORM) -chdir=terraform/envs/$(ENV) init -input=false -backend-config=bucket=$(TF_STATE_BUCKET_ARG)
+	$(TERRAFORM) -chdir=terraform/envs/$(ENV) plan -input=false -out=$(TF_PLAN_FILE) $(if $(TF_IMAGE_ARG),-var=job_image=$(TF_IMAGE_ARG))
 
 apply: ## terraform apply of the plan `make plan` saved for ENV=dev|prod.
 	$(check_cloud_env)
-	$(TERRAFORM) -chdir=terraform/envs/$(ENV) apply -input=false tfplan
+	$(TERRAFORM) -chdir=terraform/envs/$(ENV) apply -input=false $(TF_PLAN_FILE)
+	@rm -f terraform/envs/$(ENV)/$(TF_PLAN_FILE)

@@ -6,11 +6,11 @@ environment of the same name (the variables .github/workflows/release.yml reads)
       | python3 scripts/github_env_vars.py dev --state-bucket my-tf-state-bucket
 
 Each output `name` becomes variable `NAME`; TF_STATE_BUCKET is no output (the backend bucket must
-exist before `terraform init`), so pass it with --state-bucket. The release's apply reads the env
-root's required variables back from these (TF_VAR_project_id from PROJECT_ID, TF_VAR_region from
-REGION, TF_VAR_state_bucket from TF_STATE_BUCKET, TF_VAR_supabase_url from SUPABASE_URL,
-TF_VAR_github from WIF_GITHUB, which is var.github as JSON), so rerun this after any apply that
-changes them. Review the commands, then pipe them to `sh`. Sensitive or non-string outputs are
+exist before `terraform init`), so pass it with --state-bucket (the env's state_bucket setting).
+The release reads WIF_PROVIDER, DEPLOYER_SERVICE_ACCOUNT, ARTIFACT_REGISTRY_REPOSITORY_URL and
+TF_STATE_BUCKET; its plan takes every other setting from the env's committed
+settings.auto.tfvars. Rerun this after an apply that changes an output. Review the commands,
+then pipe them to `sh`. Sensitive or non-string outputs are
 refused: environment variables are not secret. Standard library only, so it runs with any python3.
 """
 

@@ -1,4 +1,5 @@
-"""Copy-mode clips equal the source frame for frame, on every kind of source we know of."""
+"""Copy-mode clips equal the source frame for frame and packet for packet, on every kind of
+source we know of, on the player's timeline; a second, independent reader agrees."""
 
 from __future__ import annotations
 
@@ -9,17 +10,24 @@ import pytest
 from playclips.pipeline import run_game
 
 from .conftest import local_job, read_manifest, read_report, write_plays
-from .support.oracle import check_copy_clip
+from .support.oracle import check_copy_clip, duration, frames, keyframe_times
+from .support.second_reader import check_with_second_reader
 from .support.sources import SOURCES, make_source
 
 ANGLES = ("FAR_LEFT", "NEAR_RIGHT")
-OFFSETS = {"FAR_LEFT": 0.0, "NEAR_RIGHT": 1.25}
+# NEAR_RIGHT's file starts 1.25 s after the game's reference clock: plays near 0 begin before
+# its first frame there.
+OFFSETS = {"FAR_LEFT": 0.0, "NEAR_RIGHT": -1.25}
 
 
-def plays_for(game: str, d: float) -> list[dict]:
-    """Plays that hit the edges: t=0, the very end, across the end, overlaps, sub-GOP."""
+def plays_for(game: str, d: float, keyframes: list[float]) -> list[dict]:
+    """Plays that hit the edges: t=0 (before NEAR_RIGHT's start), wholly before NEAR_RIGHT's
+    video, the very end, across the end,
+    overlaps, sub-GOP, and starts just before a keyframe (within the B-frame reorder delay,
+    where a keyframe is decoded before but shown after the play's start)."""
     rows = [
         ("at_zero", 0.0, 1.5),
+        ("before_video", 0.2, 1.0),
         ("mid", 7.3, 9.1),
         ("sub_gop", 11.05, 11.25),
         ("overlap_a", 12.0, 15.0),
@@ -28,30 +36,26 @@ def plays_for(game: str, d: float) -> list[dict]:
         ("across_end", d - 1.5, d + 3.0),
         ("beyond_end", d + 2.0, d + 4.0),
     ]
+    middle = [k for k in keyframes if 4.0 < k < d - 4.0]
+    if middle:
+        k = middle[len(middle) // 2]
+        rows += [("before_key_half", k - 0.016, k + 1.0), ("before_key_frame", k - 0.034, k + 0.5)]
     return [
         {"game_id": game, "play_id": p, "start_s": s, "end_s": e, "label": p} for p, s, e in rows
     ]
 
 
 @pytest.mark.parametrize("name", sorted(SOURCES))
-def test_every_clip_matches_the_source_frames(name: str, workdir: Path) -> None:
+def test_every_clip_matches_the_source(name: str, workdir: Path) -> None:
     source = make_source(name)
-    d = SOURCES[name].duration_s
+    d = round(duration(str(source)), 3)  # plays are timed to the millisecond
     game = f"g_{name}"
     folder = workdir / "videos" / game
     folder.mkdir()
     for angle in ANGLES:
         (folder / f"{angle}{source.suffix}").symlink_to(source)
-    videos = [
-        {
-            "game_id": game,
-            "angle": a,
-            "uri": f"{game}/{a}{source.suffix}",
-            "offset_s": o,
-        }
-        for a, o in OFFSETS.items()
-    ]
-    plays = plays_for(game, d)
+    videos = [{"game_id": game, "angle": a, "offset_s": o} for a, o in OFFSETS.items()]
+    plays = plays_for(game, d, keyframe_times(str(source)))
     plays_file = write_plays(workdir / "plays.json", plays, videos)
 
     report = run_game(game, local_job(workdir, plays_file, ANGLES))
@@ -59,25 +63,37 @@ def test_every_clip_matches_the_source_frames(name: str, workdir: Path) -> None:
     assert report.status == "ok", report.to_dict()
     records = read_manifest(workdir / "out", game)
     by_play = {p["play_id"]: p for p in plays}
+    first = float(frames(str(source))[0].t)  # the first frame a player shows
+    # A play is clipped on an angle where it overlaps the video, rejected where it does not.
+    overlaps = {
+        (p["play_id"], a)
+        for p in plays
+        for a, o in OFFSETS.items()
+        if p["end_s"] + o > first and p["start_s"] + o < d
+    }
     made = {(r["play_id"], r["angle"]) for r in records}
-    expected = {(p, a) for p in by_play for a in ANGLES}
-    # Every play that overlaps the video is clipped on every angle; the one after the end is not.
-    assert made == {(p, a) for p, a in expected if p != "beyond_end"}
+    assert made == overlaps
+    assert ("mid", "FAR_LEFT") in made
+    carried = SOURCES[name].carried_audio
     for record in records:
         offset = OFFSETS[record["angle"]]
         play = by_play[record["play_id"]]
         clip = Path(record["uri"])
-        assert clip.is_file()
-        check_copy_clip(source, clip, record, play["start_s"] + offset, play["end_s"] + offset)
-        assert record["clip_start_s"] <= play["start_s"] + offset + 1e-6
+        check_copy_clip(
+            source, clip, record, play["start_s"] + offset, play["end_s"] + offset, carried
+        )
+        assert record["clip_start_s"] <= max(play["start_s"] + offset, first) + 1e-6
+        check_with_second_reader(source, clip, record)
     saved = read_report(workdir / "out", "r1", game)
-    assert {(r["play_id"], r["angle"]) for r in saved["rejected"]} == {
-        ("beyond_end", a) for a in ANGLES
-    }
-    assert all("after the video ends" in r["reason"] for r in saved["rejected"])
-    assert {(w["play_id"], w["angle"]) for w in saved["warnings"]} == {
-        ("across_end", a) for a in ANGLES
-    }
-    for r in records:
-        if r["play_id"] == "across_end":
-            assert "past the end" in r["note"]
+    rejected = {(r["play_id"], r["angle"]): r["reason"] for r in saved["rejected"]}
+    assert set(rejected) == {(p, a) for p in by_play for a in ANGLES} - overlaps
+    assert ("beyond_end", "FAR_LEFT") in rejected
+    warned = {(w["play_id"], w["angle"]) for w in saved["warnings"]}
+    notes = {(r["play_id"], r["angle"]): r.get("note", "") for r in records}
+    for (play_id, angle), note in notes.items():
+        play, offset = by_play[play_id], OFFSETS[angle]
+        starts_early = play["start_s"] + offset < first - 1e-6
+        ends_late = play["end_s"] + offset > d + 1e-6
+        assert ("before the first frame" in note) == starts_early, (play_id, angle, note)
+        assert ("past the last frame" in note) == ends_late, (play_id, angle, note)
+        assert ((play_id, angle) in warned) == bool(note)

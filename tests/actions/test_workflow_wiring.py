@@ -94,13 +94,13 @@ def test_the_image_variable_applied_is_declared_by_each_env(release):
     assert not problems, "\n".join(problems)
 
 
-def test_release_apply_gets_every_required_variable(release):
+def test_release_plan_gets_every_required_variable_from_committed_settings(release):
+    """The release plans with the env's committed settings and the image: nothing else."""
     job = release["jobs"]["deploy"]
-    apply = next(s for s in job["steps"] if s.get("name") == "terraform apply")
-    env = {**job.get("env", {}), **apply.get("env", {})}
-    from_workflow = wc.terraform_var_args(apply["run"]) | {
-        k.removeprefix("TF_VAR_") for k in env if k.startswith("TF_VAR_")
-    }
+    plan = next(s for s in job["steps"] if s.get("name") == "terraform plan")
+    env = {**job.get("env", {}), **plan.get("env", {})}
+    assert not [k for k in env if k.startswith("TF_VAR_")], "settings come from committed files"
+    from_workflow = wc.terraform_var_args(plan["run"])
     problems = []
     for name in sorted(wc.deploy_environments(release)):
         unset = (
@@ -110,7 +110,7 @@ def test_release_apply_gets_every_required_variable(release):
         )
         problems += [
             f"terraform/envs/{name}: nothing sets variable {v!r} in a release "
-            f"(export TF_VAR_{v} from an env output in release.yml)"
+            f"(commit it in terraform/envs/{name}/settings.auto.tfvars)"
             for v in sorted(unset)
         ]
     assert not problems, "\n".join(problems)
@@ -145,22 +145,23 @@ def test_each_env_has_a_gcs_backend_for_the_bucket_init_passes(release):
     assert not problems, "\n".join(problems)
 
 
-def test_release_applies_the_digest_it_built(release):
+def test_release_deploys_the_digest_it_built(release):
     job = release["jobs"]["deploy"]
     step_ids = [s.get("id") for s in job["steps"]]
     build = job["steps"][step_ids.index("build")]
     assert wc.action_of(build) == "docker/build-push-action"
     assert build["with"]["push"] is True
     assert job["env"]["IMAGE_NAME"] == "${{ vars.ARTIFACT_REGISTRY_REPOSITORY_URL }}/playclips"
-    apply_steps = [s for s in job["steps"] if s.get("run", "").startswith("terraform -chdir")]
-    apply_steps = [s for s in apply_steps if " apply " in s["run"]]
-    assert len(apply_steps) == 1
-    apply = apply_steps[0]
-    assert "-auto-approve" in apply["run"]
-    assert apply["env"]["JOB_IMAGE"] == "${{ env.IMAGE_NAME }}@${{ steps.build.outputs.digest }}"
+    tf_steps = [s for s in job["steps"] if s.get("run", "").startswith("terraform -chdir")]
+    plans = [s for s in tf_steps if " plan " in s["run"]]
+    assert len(plans) == 1
+    assert '-var "job_image=$JOB_IMAGE"' in plans[0]["run"]
+    assert plans[0]["env"]["JOB_IMAGE"] == "${{ env.IMAGE_NAME }}@${{ steps.build.outputs.digest }}"
     names = [s.get("name") for s in job["steps"]]
-    assert names.index("terraform init") < names.index("terraform apply")
-    assert step_ids.index("build") < names.index("terraform apply")
+    assert names.index("terraform init") < names.index("terraform plan")
+    assert step_ids.index("build") < names.index("terraform plan")
+    init = job["steps"][names.index("terraform init")]
+    assert "-lockfile=readonly" in init["run"], "the release uses the committed provider lock"
     assert "GITHUB_STEP_SUMMARY" in job["steps"][-1]["run"]
 
 
@@ -216,6 +217,14 @@ def test_ci_caches_on_the_lock_and_sets_up_terraform_1_11(workflows):
     assert by_action["hashicorp/setup-terraform"][0]["terraform_version"] == "1.11.x"
 
 
+def test_ci_installs_each_committed_provider_lock_read_only(workflows):
+    ci = workflows[CI][1]
+    scripts = wc.run_scripts(ci)
+    check = next(s for s in scripts if ".terraform.lock.hcl" in s)
+    assert "init -backend=false -input=false -lockfile=readonly" in check
+    assert scripts.index(check) < scripts.index("bash .ci/run")
+
+
 # --- Docker ----------------------------------------------------------------------------------
 
 
@@ -246,37 +255,15 @@ def test_docker_build_problems_flags_missing_files(tmp_path):
 
 def test_the_image_runs_playclips_as_a_non_root_user():
     text = (wc.REPO / "job" / "Dockerfile").read_text()
-    assert 'ENTRYPOINT ["playclips"]' in text and 'CMD ["run"]' in text
+    # tini as PID 1 (tests/image runs the image and sends it SIGTERM).
+    assert 'ENTRYPOINT ["/usr/bin/tini", "--", "playclips"]' in text and 'CMD ["run"]' in text
     final_stage = text.rsplit("\nFROM ", 1)[1]
     assert "\nUSER 10001:10001" in final_stage
-    assert "--no-install-recommends ffmpeg" in final_stage
+    assert "--no-install-recommends tini" in final_stage
+    # The ffmpeg CLI comes from the imageio-ffmpeg wheel in the venv, not from Debian.
+    assert "ffmpeg" not in final_stage.split("apt-get install", 1)[1].split("\n", 1)[0]
+    assert "imageio_ffmpeg.get_ffmpeg_exe()" in text
     assert "PYTHONUNBUFFERED=1" in final_stage
-
-
-def test_release_apply_reads_each_required_variable_from_the_env_output_of_that_name(release):
-    """TF_VAR_x comes from vars.X, and X's output hands back exactly what variable x was."""
-    job = release["jobs"]["deploy"]
-    apply = next(s for s in job["steps"] if s.get("name") == "terraform apply")
-    tf_vars = {
-        k.removeprefix("TF_VAR_"): v for k, v in apply["env"].items() if k.startswith("TF_VAR_")
-    }
-    # The output (or, for the state bucket, the variable the backend needs) behind each.
-    expected = {
-        "project_id": "PROJECT_ID",
-        "region": "REGION",
-        "state_bucket": "TF_STATE_BUCKET",
-        "supabase_url": "SUPABASE_URL",
-        "github": "WIF_GITHUB",
-    }
-    assert tf_vars == {name: f"${{{{ vars.{var} }}}}" for name, var in expected.items()}
-    for env in sorted(wc.deploy_environments(release)):
-        text = (env_dir(env) / "outputs.tf").read_text()
-        for name, var in expected.items():
-            if var in wc.NOT_AN_OUTPUT:
-                continue
-            block = text[text.index(f'output "{var.lower()}"') :].split("\n}\n", 1)[0]
-            value = "jsonencode(var.github)" if name == "github" else f"var.{name}"
-            assert f"value       = {value}" in block, f"envs/{env} output {var.lower()}"
 
 
 def test_release_checks_every_variable_it_reads_before_building(release):

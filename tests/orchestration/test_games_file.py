@@ -83,7 +83,9 @@ def test_run_takes_its_share_of_a_ten_thousand_game_file(tmp_path: Path) -> None
 
 
 def test_finalize_reads_every_game_from_the_file(tmp_path: Path) -> None:
-    games_file = tmp_path / "games.json"
+    # Where the workflow writes it, before any task runs: that makes run r1 a known run.
+    games_file = tmp_path / "out" / "runs" / "r1" / "games.json"
+    games_file.parent.mkdir(parents=True)
     games_file.write_text(json.dumps(["g1", "g2"]))
     result = CliRunner().invoke(
         main,

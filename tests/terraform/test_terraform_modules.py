@@ -18,7 +18,9 @@ def test_terraform_files_are_formatted(terraform):
 
 @pytest.mark.parametrize("module", MODULES)
 def test_module_validates(terraform, module):
-    result = terraform.run("validate", "-no-color", cwd=TERRAFORM_DIR / "modules" / module)
+    directory = TERRAFORM_DIR / "modules" / module
+    terraform.run("get", "-no-color", cwd=directory, data_dir=f"validate-{module}")
+    result = terraform.run("validate", "-no-color", cwd=directory, data_dir=f"validate-{module}")
     assert "The configuration is valid" in result.stdout
 
 
@@ -44,6 +46,8 @@ def test_env_plan_tests_pass(terraform, env):
 def test_module_plan_tests_pass(terraform, module):
     directory = TERRAFORM_DIR / "modules" / module
     assert list((directory / "tests").glob("*.tftest.hcl")), f"{module} has no tests/*.tftest.hcl"
+    # The composition (modules/playclips) calls the other modules: install them first.
+    terraform.run("get", "-no-color", cwd=directory, data_dir=f"test-{module}")
     result = terraform.run("test", "-no-color", cwd=directory, data_dir=f"test-{module}")
     summary = re.search(r"Success! (\d+) passed, 0 failed", result.stdout)
     assert summary and int(summary.group(1)) > 0, result.stdout

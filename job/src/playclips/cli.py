@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,16 @@ from .progress import LineProgress, TerminalProgress, log_json, summary_table
 from .report import GameReport
 from .runner import Display, run_games
 
+# google.api_core warns on every import under Python 3.11 that its future releases will drop
+# 3.11 (in 2027). It asks nothing of a user running playclips, so that one warning is silenced
+# for the command; every other warning still shows.
+warnings.filterwarnings(
+    "ignore",
+    message=r"You are using a Python version .* which Google will stop supporting",
+    category=FutureWarning,
+    module=r"google\.api_core\._python_version_support",
+)
+
 
 def setting_option(name: str, **kwargs: Any) -> Any:
     """A Click option for one entry of the settings tables in config."""
@@ -38,7 +49,8 @@ def setting_option(name: str, **kwargs: Any) -> Any:
     if s.default is not None and "default" not in kwargs:
         kwargs["default"] = s.default
         kwargs["show_default"] = True
-    return click.option(s.flag, name, envvar=s.env, help=f"{s.help} [env: {s.env}]", **kwargs)
+    text = kwargs.pop("help", s.help)
+    return click.option(s.flag, name, envvar=s.env, help=f"{text} [env: {s.env}]", **kwargs)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,6 +78,10 @@ def main() -> None:
         ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"]
     ),
 )
+@setting_option("max_preroll_s", type=click.FloatRange(0.5, 3600))
+@setting_option("max_clip_bytes", type=click.IntRange(1 << 20))
+@setting_option("max_frame_pixels", type=click.IntRange(64 * 64))
+@setting_option("max_index_entries", type=click.IntRange(1000))
 @setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
 def run(game_ids: tuple[str, ...], **options: Any) -> None:
     """Clip GAME_IDS (or the games in the PLAYCLIPS_GAMES_URI file or PLAYCLIPS_GAMES, this
@@ -111,8 +127,9 @@ def demo(out: str, log_format: str) -> None:
     )
     from .demo import DEMO_GAME
 
-    code = _run(settings, [DEMO_GAME])
+    code = _run(settings, [DEMO_GAME], announce=False)
     click.echo(f"Clips in {root / 'clips'}, manifest in {root / 'manifests'}", err=True)
+    _announce(settings, _json_lines(settings.log_format))
     sys.exit(code)
 
 
@@ -136,36 +153,77 @@ def _settings(options: dict[str, Any]) -> Settings:
         crf=options["crf"],
         preset=options["preset"],
         log_format=options["log_format"],
+        max_preroll_s=options["max_preroll_s"],
+        max_clip_bytes=options["max_clip_bytes"],
+        max_frame_pixels=options["max_frame_pixels"],
+        max_index_entries=options["max_index_entries"],
     )
 
 
-def _display(log_format: str) -> Display:
+def _display(log_format: str, run_id: str = "", games: int = 0) -> Display:
     if log_format == "auto":
         if os.environ.get(JOB_ENV):
             log_format = "json"
         elif sys.stderr.isatty():
-            return TerminalProgress()  # type: ignore[return-value]
+            return TerminalProgress(games)  # type: ignore[return-value]
         else:
             log_format = "text"
-    return LineProgress(json_lines=log_format == "json")  # type: ignore[return-value]
+    return LineProgress(  # type: ignore[return-value]
+        json_lines=log_format == "json", run_id=run_id, games=games
+    )
 
 
-def _run(settings: Settings, games: list[str]) -> int:
-    display = _display(settings.log_format)
+def _json_lines(log_format: str) -> bool:
+    """Whether the run logs JSON lines (as _display decides)."""
+    return log_format == "json" or (log_format == "auto" and bool(os.environ.get(JOB_ENV)))
+
+
+def _run(settings: Settings, games: list[str], announce: bool = True) -> int:
+    display = _display(settings.log_format, settings.run_id, len(games))
     try:
         reports = run_games(settings, games, display)
     finally:
         display.close()
-    _finish(reports, json_lines=isinstance(display, LineProgress) and display.json_lines)
+    json_lines = isinstance(display, LineProgress) and display.json_lines
+    _finish(reports, json_lines=json_lines, run_id=settings.run_id)
+    if announce:
+        _announce(settings, json_lines)
     return 0 if all(r.ok for r in reports) else 1
 
 
-def _finish(reports: list[GameReport], json_lines: bool) -> None:
+def page_address(uri: str) -> str:
+    """Where a person opens the run page: a browser URL for gs://, an absolute path locally."""
+    if uri.startswith("gs://"):
+        from urllib.parse import quote
+
+        from .index_page import BROWSER_HOST
+
+        return BROWSER_HOST + quote(uri.removeprefix("gs://"))
+    return str(Path(uri).resolve())
+
+
+def _announce(settings: Settings, json_lines: bool) -> None:
+    """The last lines of a run: its id and where its page is (or will be)."""
+    from .config import TASK_COUNT_ENV
+    from .index_page import index_key
+
+    # Built from the setting rather than through storage, so no client is opened to say it.
+    uri = f"{settings.out.rstrip('/')}/{index_key(settings.run_id)}"
+    one_task = os.environ.get(TASK_COUNT_ENV, "1") == "1"
+    where = page_address(uri) if one_task else f"{uri} (written by finalize once every task ends)"
+    if json_lines:
+        log_json("INFO", f"run {settings.run_id}: run page {where}", run_id=settings.run_id)
+    else:
+        click.echo(f"Run id: {settings.run_id}")
+        click.echo(f"Run page: {where}")
+
+
+def _finish(reports: list[GameReport], json_lines: bool, run_id: str = "") -> None:
     """The summary table, then one line per skipped play and per failure (JSON on Cloud Run)."""
 
     def say(severity: str, text: str, game_id: str) -> None:
         if json_lines:
-            log_json(severity, text, game=game_id)
+            log_json(severity, text, game=game_id, run_id=run_id)
         else:
             click.echo(f"{severity.lower()}: {text}", err=True)
 
@@ -189,41 +247,79 @@ def _finish(reports: list[GameReport], json_lines: bool) -> None:
 @main.command()
 @click.argument("game_ids", nargs=-1)
 @setting_option("out", required=True)
-@setting_option("run_id", required=True)
+@setting_option(
+    "run_id",
+    required=True,
+    help="The run whose reports and manifests make the dataset (reports/RUN_ID/ below --out).",
+)
 @setting_option("splits")
 @setting_option("prompt")
-def finalize(game_ids: tuple[str, ...], out: str, run_id: str, splits: str, prompt: str) -> None:
+@setting_option("prompt_max_labels", type=click.IntRange(0, 100_000))
+@setting_option("vertex_validation", type=click.Choice(["test", "train"]))
+def finalize(game_ids: tuple[str, ...], out: str, run_id: str, **options: Any) -> None:
     """Write the run's dataset from its games' manifests and reports.
 
     GAME_IDS default to every game in the PLAYCLIPS_GAMES_URI file or PLAYCLIPS_GAMES
     (finalize runs as one task). Writes
     datasets/{run_id}/: clips/, vertex/ and gemini/ JSONL split by game, and summary.json.
     Exits 0 when the dataset is written, even if games failed (summary.json lists them),
-    1 when it cannot be written, 2 on bad usage.
+    1 when it cannot be written, 2 on bad usage (an unknown run id among them).
     """
-    from .dataset import DatasetError, check_prompt, parse_splits
-
     try:
         run_id = check_run_id(run_id)
-        shares, prompt = parse_splits(splits), check_prompt(prompt)
+        dataset = _dataset_options(options)
         games = list(game_ids) or games_from_env()
-    except (ConfigError, DatasetError) as exc:
+    except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     if not games:
         raise click.UsageError(
             "no games: give GAME_IDS, or set PLAYCLIPS_GAMES_URI or PLAYCLIPS_GAMES"
         )
-    sys.exit(0 if _finalize(out, run_id, games, shares, prompt) is not None else 1)
+    sys.exit(0 if _finalize(out, run_id, games, dataset) is not None else 1)
+
+
+def _dataset_options(options: dict[str, Any]) -> dict[str, Any]:
+    """finalize's dataset settings, checked (unset ones take their defaults); raise ConfigError."""
+    from .dataset import DatasetError, check_prompt, parse_splits
+
+    def get(name: str) -> Any:
+        value = options.get(name)
+        return find_setting(name).default if value is None else value
+
+    try:
+        return {
+            "shares": parse_splits(get("splits")),
+            "prompt": check_prompt(get("prompt")),
+            "max_labels": int(get("prompt_max_labels")),
+            "vertex_validation": get("vertex_validation"),
+        }
+    except DatasetError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _finalize(
-    out: str, run_id: str, games: list[str], shares: dict[str, float], prompt: str
+    out: str, run_id: str, games: list[str], dataset: dict[str, Any]
 ) -> dict[str, Any] | None:
+    """Write the dataset and print its summary; None when it was not written.
+
+    An unknown run id or a prompt that cannot be built is a usage error (exit 2).
+    """
+    from .dataset import DatasetError
     from .dataset import finalize as write_dataset
     from .storage import StorageError, open_storage
 
     try:
-        summary = write_dataset(open_storage(out), run_id, games, shares, prompt)
+        summary = write_dataset(
+            open_storage(out),
+            run_id,
+            games,
+            dataset["shares"],
+            dataset["prompt"],
+            vertex_validation=dataset["vertex_validation"],
+            max_labels=dataset["max_labels"],
+        )
+    except DatasetError as exc:
+        raise click.UsageError(str(exc)) from None
     except StorageError as exc:
         click.echo(f"error: run {run_id}: the dataset was not written: {exc}", err=True)
         return None
@@ -257,6 +353,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         echo(f"Summary: {files['summary']}")
         echo(f"Vertex AI import file: {files['vertex']}")
         echo(f"Gemini tuning files: {files['gemini']['train']} (and validation, test)")
+        if files.get("index"):
+            echo(f"Run page: {page_address(files['index'])}")
 
 
 def _like_run(name: str) -> Any:
@@ -282,6 +380,8 @@ def _like_run(name: str) -> Any:
 @_like_run("run_id")
 @setting_option("splits", default=None)
 @setting_option("prompt", default=None)
+@setting_option("prompt_max_labels", type=click.IntRange(0, 100_000), default=None)
+@setting_option("vertex_validation", type=click.Choice(["test", "train"]), default=None)
 @setting_option("project")
 @setting_option("region")
 @setting_option("workflow")
@@ -304,7 +404,6 @@ def trigger(game_ids: tuple[str, ...], env: str, wait: bool, **options: Any) -> 
 
 
 def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
-    from .dataset import DatasetError, check_prompt, parse_splits
     from .demo import DEMO_GAME, make_sample_game
 
     plays, videos, out = options["plays"], options["videos"], options["out"]
@@ -325,13 +424,13 @@ def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
     try:
         with run.make_context("run", argv) as ctx:
             settings = _settings(ctx.params)
-        shares = parse_splits(options["splits"] or find_setting("splits").default)
-        prompt = check_prompt(options["prompt"] or find_setting("prompt").default)
-    except (ConfigError, DatasetError) as exc:
+        dataset = _dataset_options(options)
+    except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Run {settings.run_id}: {len(games)} game(s) into {out}", err=True)
-    code = _run(settings, games)
-    summary = _finalize(out, settings.run_id, games, shares, prompt)
+    code = _run(settings, games, announce=False)
+    summary = _finalize(out, settings.run_id, games, dataset)
+    _announce(settings, _json_lines(settings.log_format))
     return 1 if code or summary is None or not summary["ok"] else 0
 
 
@@ -350,6 +449,13 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
     from .trigger import wait as wait_for
 
     passed = ("mode", "height", "fps", "crf", "preset", "splits", "prompt")
+    source = click.get_current_context().get_parameter_source
+    for name in ("prompt_max_labels", "vertex_validation"):
+        if source(name) == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError(
+                f"{find_setting(name).flag} applies to --env local only; the cloud workflow's "
+                f"finalize takes {find_setting(name).env} from the job's environment"
+            )
     try:
         games = check_games(games)
         run_id = check_run_id(options["run_id"] or default_run_id())
@@ -363,7 +469,13 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
         execution = start(client, target, argument)
         click.echo(f"Started {execution.name}")
         click.echo(f"Console: {console_url(execution.name)}")
+        # The trigger chose the run id: the games file is named after it.
+        click.echo(f"Run id: {run_id}")
         if not wait:
+            click.echo(
+                f"Run page: reports/{run_id}/index.html in the training bucket, written when "
+                "the run ends (--wait prints its address)"
+            )
             return 0
         execution = wait_for(client, execution.name, lambda m: click.echo(f"  {m}", err=True))
     except (TriggerError, ConfigError) as exc:

@@ -13,7 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from .model import DEFAULT_ANGLES, InvalidId, check_angle, check_id
+from .model import InvalidId, check_angle, check_id
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ SETTINGS: dict[str, Setting] = {
     "angles": Setting(
         "--angles",
         "PLAYCLIPS_ANGLES",
-        "Comma-separated angles to clip.",
-        ",".join(DEFAULT_ANGLES),
+        "Comma-separated angles to clip, in this order (default: every angle the game has: "
+        "its videos rows, else the {ANGLE}.mp4 files in its folder).",
+        "",
     ),
     "workers": Setting(
         "--workers", "PLAYCLIPS_WORKERS", "Games clipped at once (processes) on this machine.", 1
@@ -80,6 +81,32 @@ SETTINGS: dict[str, Setting] = {
     ),
     "crf": Setting("--crf", "PLAYCLIPS_CRF", "Encode mode: libx264 CRF quality, 0-51.", 20),
     "preset": Setting("--preset", "PLAYCLIPS_PRESET", "Encode mode: libx264 preset.", "veryfast"),
+    "max_preroll_s": Setting(
+        "--max-preroll",
+        "PLAYCLIPS_MAX_PREROLL_S",
+        "Copy mode: how far before a play (seconds) its keyframe may be; a source whose "
+        "keyframes are further apart needs --mode encode.",
+        64.0,
+    ),
+    "max_clip_bytes": Setting(
+        "--max-clip-bytes",
+        "PLAYCLIPS_MAX_CLIP_BYTES",
+        "The most bytes one clip may hold in memory; a play that needs more fails alone.",
+        256 << 20,
+    ),
+    "max_index_entries": Setting(
+        "--max-index-entries",
+        "PLAYCLIPS_MAX_INDEX_ENTRIES",
+        "The most samples an MP4/MOV angle's index may list (all tracks); larger ones are "
+        "refused before their index is loaded.",
+        4_000_000,
+    ),
+    "max_frame_pixels": Setting(
+        "--max-frame-pixels",
+        "PLAYCLIPS_MAX_FRAME_PIXELS",
+        "The largest source frame (width x height) an angle may have; larger ones are refused.",
+        8192 * 4352,
+    ),
     "log_format": Setting(
         "--log-format",
         "PLAYCLIPS_LOG_FORMAT",
@@ -130,6 +157,24 @@ DATASET_SETTINGS: dict[str, Setting] = {
         DEFAULT_PROMPT,
     ),
 }
+# Options of `playclips finalize` (and `trigger --env local`) that the workflow does not set per
+# execution: flags, or environment variables on the machine or job that runs finalize.
+FINALIZE_SETTINGS: dict[str, Setting] = {
+    "prompt_max_labels": Setting(
+        "--prompt-max-labels",
+        "PLAYCLIPS_PROMPT_MAX_LABELS",
+        "Gemini tuning: most distinct labels the prompt's {labels} may list; past it finalize "
+        "stops with an error (every example would repeat the whole list).",
+        200,
+    ),
+    "vertex_validation": Setting(
+        "--vertex-validation",
+        "PLAYCLIPS_VERTEX_VALIDATION",
+        "Vertex AI video datasets use no validation set: the split the validation games' clips "
+        "take in the Vertex AI file, test or train (clip records and Gemini keep validation).",
+        "test",
+    ),
+}
 TRIGGER_SETTINGS: dict[str, Setting] = {
     "env": Setting(
         "--env",
@@ -157,8 +202,8 @@ TRIGGER_SETTINGS: dict[str, Setting] = {
 
 
 def find_setting(name: str) -> Setting:
-    """The entry for `name` in SETTINGS, DATASET_SETTINGS or TRIGGER_SETTINGS."""
-    for table in (SETTINGS, DATASET_SETTINGS, TRIGGER_SETTINGS):
+    """The entry for `name` in one of the settings tables."""
+    for table in (SETTINGS, DATASET_SETTINGS, FINALIZE_SETTINGS, TRIGGER_SETTINGS):
         if name in table:
             return table[name]
     raise KeyError(name)
@@ -175,7 +220,7 @@ class Settings:
     plays: str
     videos: str
     out: str
-    angles: tuple[str, ...] = DEFAULT_ANGLES
+    angles: tuple[str, ...] = ()  # () = every angle the game has
     workers: int = 1
     angles_in_flight: int = 4
     run_id: str = ""
@@ -185,14 +230,19 @@ class Settings:
     crf: int = 20
     preset: str = "veryfast"
     log_format: str = "auto"
+    max_preroll_s: float = 64.0
+    max_clip_bytes: int = 256 << 20
+    max_index_entries: int = 4_000_000
+    max_frame_pixels: int = 8192 * 4352
     extra: dict[str, object] = field(default_factory=dict)
 
 
 def parse_angles(text: str) -> tuple[str, ...]:
-    """'FAR_LEFT,NEAR_LEFT' -> ('FAR_LEFT', 'NEAR_LEFT'); raise ConfigError if invalid."""
+    """'FAR_LEFT,NEAR_LEFT' -> ('FAR_LEFT', 'NEAR_LEFT'); '' -> () (every angle the game has);
+    raise ConfigError if invalid."""
     angles = tuple(a.strip() for a in text.split(",") if a.strip())
     if not angles:
-        raise ConfigError(f"{SETTINGS['angles'].flag}: give at least one angle")
+        return ()  # every angle the game has
     try:
         for angle in angles:
             check_angle(angle)

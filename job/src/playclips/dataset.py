@@ -19,6 +19,15 @@ ranked by the SHA-256 of their id; the first floor(n x test share) go to test, t
 floor(n x validation share) to validation and the rest to train. The split so depends only on
 the set of games, never their order, and a run with fewer games than a held-out split needs
 for one game (under 10 at 0.1) trains on all of them.
+
+Vertex AI video datasets use only the training and test sets ("The validation set is not used
+for video data sets", https://cloud.google.com/vertex-ai/docs/general/ml-use), so the Vertex AI
+file labels no clip `validation`: the validation games' clips go to `test` (the default) or to
+`training`, as the user chooses. The clip records and the Gemini files keep all three splits.
+
+The `{labels}` placeholder of the Gemini prompt repeats every distinct label in every example,
+so the number of labels it may list is capped (PROMPT_MAX_LABELS by default): past the cap
+finalize refuses with a clear error instead of writing a file that grows as labels x clips.
 """
 
 from __future__ import annotations
@@ -37,9 +46,23 @@ from .report import report_key
 from .storage import NotFound, Storage, StorageError
 
 SPLITS = ("train", "validation", "test")
-# Vertex AI's ml_use values for our split names.
-ML_USE = {"train": "training", "validation": "validation", "test": "test"}
+# Vertex AI's ml_use values for our split names. Video datasets take only training and test.
+ML_USE = {"train": "training", "test": "test"}
 ML_USE_KEY = "aiplatform.googleapis.com/ml_use"
+# Where the validation games' clips may go in the Vertex AI file (--vertex-validation).
+VERTEX_VALIDATION_CHOICES = ("test", "train")
+DEFAULT_VERTEX_VALIDATION = "test"
+# Distinct labels the prompt's {labels} may list (--prompt-max-labels).
+PROMPT_MAX_LABELS = 200
+# Fields a manifest line must have for the dataset, and what each must be.
+_RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "game_id": str,
+    "play_id": str,
+    "angle": str,
+    "uri": str,
+    "play_start_offset_s": (int, float),
+    "play_end_offset_s": (int, float),
+}
 
 # Limits, from the pages cited where each format is built.
 VERTEX_MAX_BYTES = 50 * 10**9  # 50 GB per video
@@ -121,7 +144,21 @@ def check_prompt(template: str) -> str:
             f"use {', '.join('{' + f + '}' for f in PROMPT_FIELDS)}, and {{{{ and }}}} for "
             "literal braces"
         )
+    # A format spec or conversion ({start:d}, {angle!z}) fails only when formatting: try it
+    # once with strings like the real ones, so it fails here and not after reading every game.
+    try:
+        template.format(**{f: "x" for f in PROMPT_FIELDS})
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise DatasetError(
+            f"prompt: {exc}; placeholders take no format spec or conversion (write {{start}}, "
+            "not {start:d})"
+        ) from None
     return template
+
+
+def uses_labels(template: str) -> bool:
+    """Whether the prompt lists the dataset's labels ({labels})."""
+    return any(name == "labels" for _, name, _, _ in string.Formatter().parse(template))
 
 
 def vertex_line(record: dict[str, Any], split: str) -> dict[str, Any]:
@@ -132,7 +169,9 @@ def vertex_line(record: dict[str, Any], split: str) -> dict[str, Any]:
     videoGcsUri; timeSegmentAnnotations[{displayName, startTime, endTime}] with times as
     seconds plus "s", up to microsecond precision, from the start of the video; and
     dataItemResourceLabels, whose "aiplatform.googleapis.com/ml_use" key takes
-    training | validation | test. The segment is the play inside the clip.
+    training | validation | test; video datasets use only training and test, so `split` is
+    train or test here (build_dataset maps validation games). The segment is the play inside
+    the clip.
     """
     return {
         "videoGcsUri": record["uri"],
@@ -239,19 +278,39 @@ def dataset_key(run_id: str, name: str) -> str:
 
 
 def build_dataset(
-    games: list[GameInput], run_id: str, shares: dict[str, float], prompt: str
+    games: list[GameInput],
+    run_id: str,
+    shares: dict[str, float],
+    prompt: str,
+    vertex_validation: str = DEFAULT_VERTEX_VALIDATION,
+    max_labels: int = PROMPT_MAX_LABELS,
 ) -> tuple[dict[str, bytes], dict[str, Any]]:
     """The dataset's files (name below datasets/{run_id}/ -> bytes) and its summary (no URIs).
 
     Only games whose report says ok or partial contribute clips: a failed game's manifest, if
-    any, may be from an earlier run.
+    any, may be from an earlier run. `vertex_validation` (test or train) is where the
+    validation games go in the Vertex AI file. Raises DatasetError when the prompt lists the
+    labels and there are more than `max_labels` of them.
     """
     check_prompt(prompt)
+    if vertex_validation not in VERTEX_VALIDATION_CHOICES:
+        raise DatasetError(
+            f"vertex validation {vertex_validation!r}: use "
+            + " or ".join(VERTEX_VALIDATION_CHOICES)
+        )
     usable = [g for g in games if g.status in ("ok", "partial")]
     split_of = split_games([g.game_id for g in usable], shares)
     labels = sorted({r["label"] for g in usable for r in g.records if r.get("label")})
+    if uses_labels(prompt) and len(labels) > max_labels:
+        raise DatasetError(
+            f"{len(labels)} distinct labels: the prompt's {{labels}} would repeat them in every "
+            f"Gemini example, and at most {max_labels} are allowed; remove {{labels}} from "
+            "--prompt or raise --prompt-max-labels"
+        )
+    vertex_split = {"train": "train", "validation": vertex_validation, "test": "test"}
     clips: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     vertex: list[dict[str, Any]] = []
+    vertex_counts = dict.fromkeys(SPLITS, 0)
     gemini: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     skipped: list[dict[str, str]] = []
     for game in sorted(usable, key=lambda g: g.game_id):
@@ -265,7 +324,8 @@ def build_dataset(
                 if reason:
                     skipped.append({"uri": record["uri"], "format": fmt, "reason": reason})
                 elif fmt == "vertex":
-                    vertex.append(vertex_line(record, split))
+                    vertex.append(vertex_line(record, vertex_split[split]))
+                    vertex_counts[split] += 1
                 else:
                     gemini[split].append(gemini_line(record, prompt, labels))
     files = {f"clips/{s}.jsonl": jsonl(clips[s]) for s in SPLITS}
@@ -289,13 +349,13 @@ def build_dataset(
             s: {
                 "games": sum(1 for sp in split_of.values() if sp == s),
                 "clips": len(clips[s]),
-                "vertex": sum(
-                    1 for v in vertex if v["dataItemResourceLabels"][ML_USE_KEY] == ML_USE[s]
-                ),
+                "vertex": vertex_counts[s],
                 "gemini": len(gemini[s]),
             }
             for s in SPLITS
         },
+        # Vertex AI video datasets have no validation set: where those games went.
+        "vertex": {"validation_games_as": ML_USE[vertex_validation]},
         "labels": labels,
         "skipped": skipped,
         "warnings": warnings,
@@ -327,8 +387,9 @@ def _warnings(usable: list[GameInput], labels: list[str]) -> list[str]:
 
 def read_game(out: Storage, run_id: str, game_id: str) -> GameInput:
     """A game's report for this run and, when the report says it made clips, its manifest."""
+    key = report_key(run_id, game_id)
     try:
-        report = json.loads(_read(out, report_key(run_id, game_id)))
+        report = json.loads(_read(out, key))
     except NotFound:
         return GameInput(
             game_id,
@@ -337,7 +398,9 @@ def read_game(out: Storage, run_id: str, game_id: str) -> GameInput:
             "(see the clip job execution's logs), or the game was not in this run",
         )
     except ValueError as exc:
-        return GameInput(game_id, "failed", f"unreadable report: {exc}")
+        return GameInput(game_id, "failed", f"unreadable report {out.uri(key)}: {exc}")
+    if not isinstance(report, dict):
+        return GameInput(game_id, "failed", f"unreadable report {out.uri(key)}: not an object")
     status = report.get("status", "failed")
     reason = _report_reason(report)
     if status not in ("ok", "partial"):
@@ -345,14 +408,44 @@ def read_game(out: Storage, run_id: str, game_id: str) -> GameInput:
     key = manifest_key(game_id)
     try:
         text = _read(out, key).decode()
-        records = [json.loads(line) for line in text.splitlines() if line.strip()]
     except NotFound:
         return GameInput(
             game_id, "failed", f"the report says {status} but {out.uri(key)} is missing"
         )
     except ValueError as exc:
         return GameInput(game_id, "failed", f"unreadable manifest {out.uri(key)}: {exc}")
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(check_record(json.loads(line)))
+        except ValueError as exc:
+            return GameInput(
+                game_id,
+                "failed",
+                f"unreadable manifest {out.uri(key)} line {number}: {exc}; run the game again "
+                "to rewrite it",
+            )
     return GameInput(game_id, status, reason, records, out.uri(key))
+
+
+def check_record(record: Any) -> dict[str, Any]:
+    """A manifest line with the fields the dataset uses, of the right types; raise ValueError."""
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    for name, kind in _RECORD_FIELDS.items():
+        value = record.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"{name} is missing or not a {getattr(kind, '__name__', 'number')}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} is not a finite number")
+    if record["play_end_offset_s"] < record["play_start_offset_s"]:
+        raise ValueError("play_end_offset_s is before play_start_offset_s")
+    label = record.get("label")
+    if label is not None and not isinstance(label, str):
+        raise ValueError("label is not a string")
+    return record
 
 
 def _report_reason(report: dict[str, Any]) -> str:
@@ -371,15 +464,56 @@ def _read(out: Storage, key: str) -> bytes:
         return f.read()
 
 
+# Where a run leaves a trace below the output root: its games' reports, and (cloud runs) the
+# games list the workflow writes before the clip job starts.
+RUN_FOLDERS = ("reports", "runs")
+
+
+def run_ids(out: Storage) -> list[str]:
+    """The run ids that left a trace below the output root, newest name first."""
+    found = {
+        key.split("/")[1]
+        for folder in RUN_FOLDERS
+        for key in out.list(f"{folder}/")
+        if key.count("/") >= 2
+    }
+    return sorted(found, reverse=True)
+
+
+def check_run_exists(out: Storage, run_id: str) -> None:
+    """Raise DatasetError, naming the runs that exist, when run `run_id` left no trace.
+
+    A run is known by a report (reports/{run_id}/) or, for a cloud run whose every task died
+    before writing one, by the games list the workflow wrote (runs/{run_id}/games.json): that
+    run still gets a dataset summary listing each game as failed.
+    """
+    if any(any(True for _ in out.list(f"{f}/{run_id}/")) for f in RUN_FOLDERS):
+        return
+    known = run_ids(out)
+    listed = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+    raise DatasetError(
+        f"run {run_id!r} has no reports in {out.uri('reports/')}: "
+        + (f"runs there: {listed}" if known else "no run has written a report there yet")
+    )
+
+
 def finalize(
-    out: Storage, run_id: str, game_ids: list[str], shares: dict[str, float], prompt: str
+    out: Storage,
+    run_id: str,
+    game_ids: list[str],
+    shares: dict[str, float],
+    prompt: str,
+    vertex_validation: str = DEFAULT_VERTEX_VALIDATION,
+    max_labels: int = PROMPT_MAX_LABELS,
 ) -> dict[str, Any]:
     """Read the games, write datasets/{run_id}/ (summary.json last) and return the summary.
 
-    Raises StorageError when the dataset cannot be written.
+    Raises DatasetError when the run left no report or the prompt cannot be built (nothing is
+    written then), StorageError when the dataset cannot be written.
     """
+    check_run_exists(out, run_id)
     games = [read_game(out, run_id, g) for g in dict.fromkeys(game_ids)]
-    files, summary = build_dataset(games, run_id, shares, prompt)
+    files, summary = build_dataset(games, run_id, shares, prompt, vertex_validation, max_labels)
     for name, data in files.items():
         out.put(dataset_key(run_id, name), data, content_type=MANIFEST_CONTENT_TYPE)
     summary["manifests"] = {g.game_id: g.manifest for g in games if g.manifest}
@@ -390,7 +524,7 @@ def finalize(
         "summary": out.uri(dataset_key(run_id, "summary.json")),
         # Cloud Run tasks cannot see each other's games, so the run's page is written here,
         # once every task is done.
-        "index": write_run_index(out, run_id),
+        "index": write_run_index(out, run_id, dataset_written=True),
     }
     data = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode()
     out.put(dataset_key(run_id, "summary.json"), data, content_type=JSON_CONTENT_TYPE)
@@ -403,6 +537,8 @@ __all__ = [
     "StorageError",
     "build_dataset",
     "check_prompt",
+    "check_record",
+    "check_run_exists",
     "duration",
     "finalize",
     "gemini_line",

@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from .manifest import MANIFEST_CONTENT_TYPE, clip_record, manifest_key, render_manifest
-from .media.cut import AngleReader, Cut, MediaError
+from .media.cut import AngleReader, Cut, CutLimits, MediaError, PlayOutsideVideo
 from .media.encode import VIDEO_CODEC, EncodeOptions, encode_cut
-from .model import DEFAULT_ANGLES, ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_id
+from .model import ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_id
 from .plan import fit_to_video, plan_game, spec_hash
 from .plays import PlaysError, PlaysSource
 from .report import REPORT_CONTENT_TYPE, AngleReport, GameReport, report_key
@@ -38,8 +38,8 @@ from .storage import (
     ReadStats,
     Storage,
     StorageError,
-    open_storage,
 )
+from .videos import AngleFailed, GameVideos, game_videos
 
 CLIP_CONTENT_TYPE = "video/mp4"
 META_SOURCE = "playclips-source"
@@ -79,7 +79,7 @@ class Job:
     videos: Storage
     out: Storage
     run_id: str
-    angles: Sequence[str] = DEFAULT_ANGLES
+    angles: Sequence[str] | None = None  # None: every angle the game has (videos.py)
     angles_in_flight: int = 4
     uploads_in_flight: int = 1  # 2 held 56 MiB more for no speed-up (docs/performance.md)
     read_buffer: int = 1 << 16
@@ -89,6 +89,7 @@ class Job:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
     encodes_in_flight: int = 1  # clips of one game encoded at once (encode.encoder_slots)
     encode_threads: int = 1  # ffmpeg threads per encode
+    limits: CutLimits = field(default_factory=CutLimits)
 
     @property
     def clip_options(self) -> dict[str, Any]:
@@ -96,10 +97,6 @@ class Job:
         if self.mode == "encode":
             return {"mode": "encode", "format": 1, **asdict(self.encode)}
         return {"mode": "copy", "format": 1}
-
-
-class AngleFailed(Exception):
-    """One angle cannot be clipped; the message says why and what to do."""
 
 
 def run_game(game_id: str, job: Job) -> GameReport:
@@ -113,20 +110,20 @@ def run_game(game_id: str, job: Job) -> GameReport:
     except (InvalidId, PlaysError, StorageError) as exc:
         report.status, report.error = "failed", str(exc)
         return _finish(report, job, started, write=not isinstance(exc, InvalidId))
-    specs, rejected = plan_game(game, job.angles)
+    videos = game_videos(game, job.videos, job.angles)
+    specs, rejected = plan_game(game, videos.angles)
     report.plays, report.rejected = len(game.plays) + len(game.issues), rejected
     report.clips_planned = len(specs)
     if not game.plays:
         report.status, report.error = "failed", f"game {game_id} has no usable plays"
         return _finish(report, job, started)
-    listing = _list_game_videos(game_id, job.videos)
-    by_angle = {a: [s for s in specs if s.angle == a] for a in job.angles}
+    by_angle = {a: [s for s in specs if s.angle == a] for a in videos.angles}
     records: list[dict[str, Any]] = []
     work = _GameWork(job)
     with work, ThreadPoolExecutor(max_workers=max(1, job.angles_in_flight)) as pool:
         futures = {
-            angle: pool.submit(_run_angle, game, angle, by_angle[angle], listing, job, work)
-            for angle in job.angles
+            angle: pool.submit(_run_angle, game, angle, by_angle[angle], videos, job, work)
+            for angle in videos.angles
         }
         for _angle, future in futures.items():
             angle_report, angle_records, issues = future.result()
@@ -148,7 +145,7 @@ def run_game(game_id: str, job: Job) -> GameReport:
         job.out.put(
             manifest_key(game_id), render_manifest(records), content_type=MANIFEST_CONTENT_TYPE
         )
-        _write_sheet(report, records, job, work.tiles)
+        _write_sheet(report, records, job, work.tiles, videos.angles)
     return _finish(report, job, started)
 
 
@@ -168,21 +165,25 @@ class _GameWork:
         if self._pool:
             self._pool.shutdown(wait=True)
 
-    def make(self, cut: Cut, info: VideoInfo, note: str) -> Future[tuple[bytes, dict[str, Any]]]:
+    def make(self, cut: Cut, info: VideoInfo) -> Future[tuple[bytes, dict[str, Any]]]:
         """The clip's bytes and facts: the cut itself (copy) or its encode (a pool's future)."""
         if self._pool is None:
             done: Future[tuple[bytes, dict[str, Any]]] = Future()
-            done.set_result((cut.data, _facts(cut, info, note)))
+            done.set_result((cut.data, _facts(cut, info)))
             return done
-        return self._pool.submit(_encode, cut, info, note, self.job)
+        return self._pool.submit(_encode, cut, info, self.job)
 
 
-def _write_sheet(report: GameReport, records: list[dict[str, Any]], job: Job, tiles: Tiles) -> None:
+def _write_sheet(
+    report: GameReport,
+    records: list[dict[str, Any]],
+    job: Job,
+    tiles: Tiles,
+    angles: Sequence[str],
+) -> None:
     """Put the contact sheet; a failure is noted in the report but fails no clip."""
     try:
-        report.contact_sheet = write_contact_sheet(
-            job.out, report.game_id, job.angles, records, tiles
-        )
+        report.contact_sheet = write_contact_sheet(job.out, report.game_id, angles, records, tiles)
     except (StorageError, OSError, ValueError) as exc:
         report.contact_sheet_error = f"the contact sheet was not written: {exc}"
 
@@ -223,35 +224,8 @@ def write_report(report: GameReport, job: Job) -> None:
         report.error = report.error or f"could not write the report: {exc}"
 
 
-def _list_game_videos(game_id: str, videos: Storage) -> list[str]:
-    try:
-        return list(videos.list(f"{game_id}/"))
-    except StorageError:
-        return []
-
-
-def _resolve_video(
-    game: Game, angle: str, listing: list[str], root: Storage
-) -> tuple[Storage, str]:
-    """The storage and key of one angle's video."""
-    video = game.videos.get(angle)
-    if video and video.uri:
-        uri = video.uri
-        if uri.startswith("gs://") or uri.startswith("/"):
-            parent, _, name = uri.rstrip("/").rpartition("/")
-            return open_storage(parent or "/"), name
-        return root, uri
-    matches = [k for k in listing if k.rpartition("/")[2].partition(".")[0] == angle]
-    if len(matches) != 1:
-        where = root.uri(f"{game.game_id}/{angle}.mp4")
-        if not matches:
-            raise AngleFailed(f"no video for {angle}: expected {where}")
-        raise AngleFailed(f"{len(matches)} videos for {angle} ({', '.join(matches)}); keep one")
-    return root, matches[0]
-
-
 def _run_angle(
-    game: Game, angle: str, specs: list[ClipSpec], listing: list[str], job: Job, work: _GameWork
+    game: Game, angle: str, specs: list[ClipSpec], videos: GameVideos, job: Job, work: _GameWork
 ) -> tuple[AngleReport, list[dict[str, Any]], dict[str, list[PlayIssue]]]:
     report = AngleReport(angle=angle)
     issues: dict[str, list[PlayIssue]] = {"rejected": [], "warnings": [], "failed": []}
@@ -261,7 +235,7 @@ def _run_angle(
     job.events.angle_planned(game.game_id, angle, len(specs))
     try:
         if specs:
-            _clip_angle(game, angle, specs, listing, job, report, records, issues, stats, work)
+            _clip_angle(game, angle, specs, videos, job, report, records, issues, stats, work)
     except (AngleFailed, MediaError, StorageError) as exc:
         report.status, report.error = "failed", str(exc)
         report.clips_failed = len(specs) - report.clips_made - report.clips_skipped
@@ -280,7 +254,7 @@ def _clip_angle(
     game: Game,
     angle: str,
     specs: list[ClipSpec],
-    listing: list[str],
+    videos: GameVideos,
     job: Job,
     report: AngleReport,
     records: list[dict[str, Any]],
@@ -288,7 +262,7 @@ def _clip_angle(
     stats: ReadStats,
     work: _GameWork,
 ) -> None:
-    storage, key = _resolve_video(game, angle, listing, job.videos)
+    storage, key = videos.resolve(game, angle)
     report.video = storage.uri(key)
     try:
         source = storage.stat(key)
@@ -311,15 +285,15 @@ def _clip_angle(
     if not pending:
         return
     try:
-        reader = AngleReader(storage.open_read(key, stats), report.video, job.read_buffer)
+        reader = AngleReader(
+            storage.open_read(key, stats), report.video, job.read_buffer, job.limits
+        )
     except (MediaError, StorageError) as exc:
         raise AngleFailed(str(exc)) from None
     with reader, ThreadPoolExecutor(max_workers=1) as uploads:
         info = reader.info()
-        fitted, rejected, trimmed = fit_to_video([s for s, _, _ in pending], info.duration_s)
+        fitted, rejected = fit_to_video([s for s, _, _ in pending], info.duration_s)
         issues["rejected"].extend(rejected)
-        issues["warnings"].extend(trimmed)
-        notes = {w.play_id: w.reason for w in trimmed}
         meta_of = {s.key: (d, e) for s, d, e in pending}
         in_flight: deque[tuple[ClipSpec, Future[_Made]]] = deque()
         for spec in fitted:
@@ -327,6 +301,10 @@ def _clip_angle(
                 break
             try:
                 cut = reader.cut(spec)
+            except PlayOutsideVideo as exc:
+                issues["rejected"].append(PlayIssue(spec.play.play_id, str(exc), angle))
+                job.events.clip_done(game.game_id, angle, "rejected", 0)
+                continue
             except MediaError as exc:
                 issues["failed"].append(PlayIssue(spec.play.play_id, str(exc), angle))
                 report.clips_failed += 1
@@ -342,7 +320,8 @@ def _clip_angle(
                 META_GENERATION: str(source.generation),
                 META_SPEC: digest,
             }
-            made = work.make(cut, info, notes.get(spec.play.play_id, ""))
+            issues["warnings"].extend(PlayIssue(spec.play.play_id, n, angle) for n in cut.notes)
+            made = work.make(cut, info)
             future = uploads.submit(_store_clip, job.out, spec, made, metadata, existing, work)
             in_flight.append((spec, future))
             while len(in_flight) > job.uploads_in_flight + work.encodes:
@@ -436,7 +415,7 @@ def _record(spec: ClipSpec, out: Storage, facts: dict[str, Any]) -> dict[str, An
     return clip_record(spec.play, spec.angle, out.uri(spec.key), facts, facts.get("note", ""))
 
 
-def _facts(cut: Cut, info: VideoInfo, note: str) -> dict[str, Any]:
+def _facts(cut: Cut, info: VideoInfo) -> dict[str, Any]:
     facts = {
         "clip_start_s": round(cut.clip_start_s, 6),
         "clip_end_s": round(cut.clip_end_s, 6),
@@ -451,12 +430,12 @@ def _facts(cut: Cut, info: VideoInfo, note: str) -> dict[str, Any]:
         "fps": info.fps,
         "mode": "copy",
     }
-    if note:
-        facts["note"] = note
+    if cut.notes:
+        facts["note"] = "; ".join(cut.notes)
     return facts
 
 
-def _encode(cut: Cut, info: VideoInfo, note: str, job: Job) -> tuple[bytes, dict[str, Any]]:
+def _encode(cut: Cut, info: VideoInfo, job: Job) -> tuple[bytes, dict[str, Any]]:
     encoded = encode_cut(cut, job.encode, info.fps, job.encode_threads)
     duration = round(encoded.end_s - encoded.start_s, 6)
     facts = {
@@ -473,6 +452,6 @@ def _encode(cut: Cut, info: VideoInfo, note: str, job: Job) -> tuple[bytes, dict
         "fps": encoded.fps,
         "mode": "encode",
     }
-    if note:
-        facts["note"] = note
+    if cut.notes:
+        facts["note"] = "; ".join(cut.notes)
     return encoded.data, facts

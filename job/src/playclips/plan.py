@@ -2,7 +2,7 @@
 
 Two steps, because the second needs the video's duration and the first must not:
 `plan_game` checks each play and maps it onto each angle's timeline (angle time = play time +
-the angle's offset_s); `fit_to_video` then drops or trims specs against one angle's duration.
+the angle's offset_s); `fit_to_video` then drops specs that start after one angle's end.
 Rejected plays come back as PlayIssues with a reason a person can act on.
 """
 
@@ -61,23 +61,21 @@ def plan_game(game: Game, angles: Sequence[str]) -> tuple[list[ClipSpec], list[P
                     )
                 )
                 continue
-            specs.append(ClipSpec(play, angle, max(start, 0.0), end))
+            specs.append(ClipSpec(play, angle, start, end))
     return specs, issues
 
 
 def fit_to_video(
     specs: Sequence[ClipSpec], duration_s: float
-) -> tuple[list[ClipSpec], list[PlayIssue], list[PlayIssue]]:
-    """Fit one angle's specs to its duration: (kept specs, rejected, warned).
+) -> tuple[list[ClipSpec], list[PlayIssue]]:
+    """Drop one angle's specs that start after its end: (kept specs, rejected).
 
-    A play that starts after the end is rejected. A play that runs past the end is kept with a
-    warning and its end left as asked: the cut stops at the last frame, and a container's
-    stated duration can fall short of its last frame (variable frame rate, missing last
-    sample duration), so trimming to it could drop real frames.
+    A play that runs past the end, or starts before the first frame, is kept: the cutter knows
+    the exact first and last frames (a container's stated duration can fall short of its last
+    frame) and notes what it could not clip.
     """
     kept: list[ClipSpec] = []
     rejected: list[PlayIssue] = []
-    trimmed: list[PlayIssue] = []
     for spec in specs:
         if spec.start_s >= duration_s:
             rejected.append(
@@ -88,19 +86,9 @@ def fit_to_video(
                     spec.angle,
                 )
             )
-        elif spec.end_s > duration_s:
-            trimmed.append(
-                PlayIssue(
-                    spec.play.play_id,
-                    f"play ends at {spec.end_s:g} s, past the end of {spec.angle} "
-                    f"({duration_s:g} s): clipped what exists",
-                    spec.angle,
-                )
-            )
-            kept.append(spec)
         else:
             kept.append(spec)
-    return kept, rejected, trimmed
+    return kept, rejected
 
 
 def spec_hash(spec: ClipSpec, options: dict[str, object]) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from .config import TASK_COUNT_ENV, Settings
 from .index_page import write_run_index
+from .media.cut import CutLimits
 from .media.encode import EncodeOptions, available_cpus, encoder_slots
 from .pipeline import Events, Job, run_game, write_report
 from .plays import PlaysError, open_plays_source
@@ -44,7 +45,7 @@ def build_job(settings: Settings, events: Events, stop: Any) -> Job:
         videos=open_storage(settings.videos),
         out=open_storage(settings.out),
         run_id=settings.run_id,
-        angles=settings.angles,
+        angles=settings.angles or None,
         angles_in_flight=settings.angles_in_flight,
         events=events,
         stop=stop,
@@ -54,6 +55,12 @@ def build_job(settings: Settings, events: Events, stop: Any) -> Job:
         ),
         encodes_in_flight=encodes,
         encode_threads=threads,
+        limits=CutLimits(
+            max_preroll_s=settings.max_preroll_s,
+            max_clip_bytes=settings.max_clip_bytes,
+            max_frame_pixels=settings.max_frame_pixels,
+            max_index_entries=settings.max_index_entries,
+        ),
     )
 
 

@@ -1,9 +1,20 @@
 """A contact sheet per game: one thumbnail per play x angle, for people checking footage.
 
-`manifests/{game}/contact_sheet.png` has one row per play (in manifest order) and one column
-per angle; each tile is the play's first frame, fitted into a fixed box, captioned with the
-play id, label and its start and end on the game clock. `contact_sheet.json` beside it says
-where each tile is and which clip version (spec hash) it shows.
+The sheet is paged, PLAYS_PER_PAGE plays a page, so a long game gives several images of a
+readable size rather than one very tall one: `manifests/{game}/contact_sheet.png` is page 1,
+`contact_sheet-2.png`, `-3.png`... the next ones. Each page has one row per play (in manifest
+order) and one column per angle (the run's --angles order); each tile is the play's first
+frame, fitted into a fixed box, captioned with the play id, label and its start and end on the
+game clock. A tile whose clip does not cover its play (the manifest line has a note, e.g. the
+play ran past the end of the video, or the play ends after the clip) gets an amber frame and a
+"!" before its caption. `contact_sheet.json` beside it lists the pages and says where each
+tile is, on which page, and which clip version (spec hash) it shows. A rerun with fewer plays
+leaves older extra pages in place; the layout's `pages` lists the current ones.
+
+Bounded work whatever the input: a caption is fitted to its tile by a binary search over the
+text's length (a few measurements, even for a label of thousands of characters), and a clip
+whose frames are larger than MAX_THUMBNAIL_PIXELS gets no thumbnail (its tile says so): a
+decoded 8192x8192 frame alone is 100 MB, and the decoder holds several.
 
 Thumbnails are decoded with PyAV from the clip bytes while they are still in memory (copy
 mode: at the play's offset inside the clip; encode mode: the first frame), so making them reads
@@ -39,12 +50,21 @@ BACKGROUND = (24, 24, 24)
 LETTERBOX = (0, 0, 0)
 TEXT = (235, 235, 235)
 MUTED = (160, 160, 160)
+WARN = (240, 170, 40)  # the frame of a tile whose clip does not cover its play
+PLAYS_PER_PAGE = 25
+# Largest frame decoded for a thumbnail: DCI 4K (4096x2160) and UHD fit; 8K does not.
+MAX_THUMBNAIL_PIXELS = 4096 * 2304
+# A caption longer than this is cut before fitting (a tile shows ~40 characters).
+_CAPTION_MAX_CHARS = 256
+# Frames above this many pixels are decoded on one thread: frame threads each hold frames.
+_THREADED_MAX_PIXELS = 1920 * 1088
 _EPS = 1e-6
 
 
-def sheet_key(game_id: str) -> str:
-    """Where a game's contact sheet lives below the output root (next to its manifest)."""
-    return f"manifests/{game_id}/contact_sheet.png"
+def sheet_key(game_id: str, page: int = 1) -> str:
+    """Where page `page` (from 1) of a game's contact sheet lives (next to its manifest)."""
+    suffix = "" if page == 1 else f"-{page}"
+    return f"manifests/{game_id}/contact_sheet{suffix}.png"
 
 
 def layout_key(game_id: str) -> str:
@@ -70,9 +90,18 @@ def play_frame(source: bytes | BinaryIO, offset_s: float) -> Image.Image:
     """
     fileobj = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     try:
-        with av.open(fileobj, mode="r") as clip:
+        # max_pixels stops the decoder allocating larger frames, including the one that
+        # probing the container decodes, before the size check below can run.
+        options = {"max_pixels": str(MAX_THUMBNAIL_PIXELS)}
+        with av.open(fileobj, mode="r", options=options) as clip:
             stream = clip.streams.video[0]
-            stream.thread_type = "AUTO"
+            pixels = stream.codec_context.width * stream.codec_context.height
+            if pixels > MAX_THUMBNAIL_PIXELS:
+                raise ValueError(
+                    f"frames of {stream.codec_context.width}x{stream.codec_context.height} are "
+                    f"over {MAX_THUMBNAIL_PIXELS} pixels: no thumbnail"
+                )
+            stream.thread_type = "AUTO" if pixels <= _THREADED_MAX_PIXELS else "SLICE"
             first = None
             last = None
             for frame in clip.decode(stream):
@@ -82,12 +111,25 @@ def play_frame(source: bytes | BinaryIO, offset_s: float) -> Image.Image:
                 first = t if first is None else min(first, t)
                 last = frame
                 if t - first >= offset_s - _EPS:
-                    return frame.to_image()
+                    return _small_image(frame)
     except (av.error.FFmpegError, IndexError) as exc:
         raise ValueError(f"cannot decode the clip's first frame ({exc})") from None
     if last is None:
         raise ValueError("the clip has no video frame")
-    return last.to_image()
+    return _small_image(last)
+
+
+def _small_image(frame: Any) -> Image.Image:
+    """The frame as RGB, scaled down (by swscale) to at most twice the tile box.
+
+    Converting a large frame to a full-size RGB image first would cost 3 bytes a pixel; twice
+    the tile keeps enough detail for fit_to_tile's LANCZOS pass.
+    """
+    scale = min(1.0, 2 * TILE[0] / frame.width, 2 * TILE[1] / frame.height)
+    if scale >= 1.0:
+        return frame.to_image()
+    width, height = max(2, round(frame.width * scale)), max(2, round(frame.height * scale))
+    return frame.reformat(width=width, height=height, format="rgb24").to_image()
 
 
 def thumbnail(source: bytes | BinaryIO, offset_s: float) -> Image.Image:
@@ -139,7 +181,7 @@ def write_contact_sheet(
     records: Sequence[dict[str, Any]],
     tiles: Tiles,
 ) -> str:
-    """Compose and put the game's contact sheet and its layout; return the sheet's URI.
+    """Compose and put the game's contact-sheet pages and its layout; return page 1's URI.
 
     `records` are the manifest lines (one per clip); a tile missing from `tiles` is taken from
     the previous sheet when it shows the same clip version, else decoded from the clip object.
@@ -152,39 +194,77 @@ def write_contact_sheet(
     columns = [a for a in angles if any(r["angle"] == a for r in records)] or list(angles)
     cell = {(r["play_id"], r["angle"]): r for r in records}
     previous = _Previous(out, game_id)
-    sheet = Image.new("RGB", sheet_size(len(plays), len(columns)), BACKGROUND)
-    draw = ImageDraw.Draw(sheet)
+    pages = [plays[i : i + PLAYS_PER_PAGE] for i in range(0, len(plays), PLAYS_PER_PAGE)] or [[]]
     title, small = _font(15), _font(12)
-    draw.text((MARGIN, 8), f"{game_id}: {len(records)} clips", fill=TEXT, font=title)
-    for c, angle in enumerate(columns):
-        x, _, _, _ = tile_box(0, c)
-        draw.text((x, HEADER_H - 18), angle, fill=MUTED, font=small)
     placed: list[dict[str, Any]] = []
-    for row, play in enumerate(plays):
+    images: list[bytes] = []
+    sizes: list[list[int]] = []
+    for number, page_plays in enumerate(pages, 1):
+        sheet = Image.new("RGB", sheet_size(len(page_plays), len(columns)), BACKGROUND)
+        draw = ImageDraw.Draw(sheet)
+        heading = f"{game_id}: {len(records)} clips"
+        if len(pages) > 1:
+            heading += f" · page {number} of {len(pages)}"
+        draw.text((MARGIN, 8), heading, fill=TEXT, font=title)
         for c, angle in enumerate(columns):
-            record = cell.get((play["play_id"], angle))
-            if record is None:
-                continue
-            key = _key(record)
-            box = tile_box(row, c)
-            known = tiles.get(key)
-            spec = known.spec if known else ""
-            image = known.image if known else None
-            if image is None:
-                image = previous.tile(key, spec) or _decode_existing(out, key, record)
-            if image is not None:
-                sheet.paste(image, box[:2])
-            _caption(draw, box, record, small)
-            placed.append(
-                {"play_id": record["play_id"], "angle": angle, "key": key, "spec": spec}
-                | {"box": list(box), "shown": image is not None}
-            )
-    png = io.BytesIO()
-    sheet.save(png, format="PNG", optimize=False, compress_level=6)
-    layout = {"game_id": game_id, "tile": list(TILE), "size": list(sheet.size), "tiles": placed}
+            x, _, _, _ = tile_box(0, c)
+            draw.text((x, HEADER_H - 18), angle, fill=MUTED, font=small)
+        for row, play in enumerate(page_plays):
+            for c, angle in enumerate(columns):
+                record = cell.get((play["play_id"], angle))
+                if record is None:
+                    continue
+                key = _key(record)
+                box = tile_box(row, c)
+                known = tiles.get(key)
+                spec = known.spec if known else ""
+                image = known.image if known else None
+                if image is None:
+                    image = previous.tile(key, spec) or _decode_existing(out, key, record)
+                if image is not None:
+                    sheet.paste(image, box[:2])
+                else:
+                    draw.text((box[0] + 6, box[1] + 6), "no thumbnail", fill=MUTED, font=small)
+                short = not covers_play(record)
+                if short:
+                    x, y, w, h = box
+                    draw.rectangle((x, y, x + w - 1, y + h - 1), outline=WARN, width=3)
+                _caption(draw, box, record, small, short)
+                placed.append(
+                    {"play_id": record["play_id"], "angle": angle, "key": key, "spec": spec}
+                    | {"page": number, "box": list(box), "shown": image is not None}
+                    | {"covers_play": not short}
+                )
+        png = io.BytesIO()
+        sheet.save(png, format="PNG", optimize=False, compress_level=6)
+        images.append(png.getvalue())
+        sizes.append(list(sheet.size))
+    keys = [sheet_key(game_id, n) for n in range(1, len(pages) + 1)]
+    layout = {
+        "game_id": game_id,
+        "tile": list(TILE),
+        "plays_per_page": PLAYS_PER_PAGE,
+        "pages": keys,
+        "size": sizes[0],
+        "sizes": sizes,
+        "tiles": placed,
+    }
+    for key, data in zip(keys, images, strict=True):
+        out.put(key, data, content_type=SHEET_CONTENT_TYPE)
+    # Last, so a layout never names a page that is not there yet.
     out.put(layout_key(game_id), _json(layout), content_type=LAYOUT_CONTENT_TYPE)
-    out.put(sheet_key(game_id), png.getvalue(), content_type=SHEET_CONTENT_TYPE)
-    return out.uri(sheet_key(game_id))
+    return out.uri(keys[0])
+
+
+def covers_play(record: dict[str, Any]) -> bool:
+    """Whether a clip holds its whole play: no note (such as a play cut at the video's end)
+    and the play's end inside the clip."""
+    if record.get("note"):
+        return False
+    end, length = record.get("play_end_offset_s"), record.get("duration_s")
+    if isinstance(end, int | float) and isinstance(length, int | float):
+        return end <= length + 0.05
+    return True
 
 
 def _key(record: dict[str, Any]) -> str:
@@ -192,21 +272,38 @@ def _key(record: dict[str, Any]) -> str:
 
 
 def _caption(
-    draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], record: dict[str, Any], font: Any
+    draw: ImageDraw.ImageDraw,
+    box: tuple[int, int, int, int],
+    record: dict[str, Any],
+    font: Any,
+    short: bool = False,
 ) -> None:
     x, y, w, h = box
-    name = f"{record['play_id']} · {record.get('label') or '-'}"
+    name = f"{'! ' if short else ''}{record['play_id']} · {record.get('label') or '-'}"
     times = f"{record['play_start_s']:.2f} - {record['play_end_s']:.2f} s"
-    draw.text((x, y + h + 2), _fit(draw, name, font, w), fill=TEXT, font=font)
-    draw.text((x, y + h + 15), _fit(draw, times, font, w), fill=MUTED, font=font)
+    draw.text(
+        (x, y + h + 2), fit_text(draw, name, font, w), fill=WARN if short else TEXT, font=font
+    )
+    draw.text((x, y + h + 15), fit_text(draw, times, font, w), fill=MUTED, font=font)
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
-    if draw.textlength(text, font=font) <= width:
+def fit_text(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
+    """`text`, or its longest prefix plus "…" that fits in `width` pixels.
+
+    A binary search over the prefix length: O(log n) measurements of at most
+    _CAPTION_MAX_CHARS characters, so a label of any length costs the same few milliseconds.
+    """
+    if len(text) <= _CAPTION_MAX_CHARS and draw.textlength(text, font=font) <= width:
         return text
-    while text and draw.textlength(text + "…", font=font) > width:
-        text = text[:-1]
-    return text + "…"
+    text = text[:_CAPTION_MAX_CHARS]
+    low, high = 0, len(text)  # text[:low] + "…" fits; text[:high + 1] + "…" may not
+    while low < high:
+        mid = (low + high + 1) // 2
+        if draw.textlength(text[:mid] + "…", font=font) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low] + "…"
 
 
 def _font(size: int) -> Any:
@@ -236,18 +333,34 @@ class _Previous:
     def __init__(self, out: Storage, game_id: str) -> None:
         self._out, self._game = out, game_id
         self._loaded = False
-        self._sheet: Image.Image | None = None
-        self._boxes: dict[str, tuple[str, tuple[int, int, int, int]]] = {}
+        self._pages: list[str] = []
+        self._sheets: dict[int, Image.Image | None] = {}
+        self._boxes: dict[str, tuple[str, int, tuple[int, int, int, int]]] = {}
 
     def tile(self, key: str, spec: str) -> Image.Image | None:
         if not spec:
             return None
         self._load()
         found = self._boxes.get(key)
-        if self._sheet is None or found is None or found[0] != spec:
+        if found is None or found[0] != spec:
             return None
-        x, y, w, h = found[1]
-        return self._sheet.crop((x, y, x + w, y + h))
+        sheet = self._sheet(found[1])
+        if sheet is None:
+            return None
+        x, y, w, h = found[2]
+        return sheet.crop((x, y, x + w, y + h))
+
+    def _sheet(self, page: int) -> Image.Image | None:
+        if page not in self._sheets:
+            self._sheets[page] = None
+            try:
+                with self._out.open_read(self._pages[page - 1]) as f:
+                    sheet = Image.open(io.BytesIO(f.read()))
+                    sheet.load()
+                self._sheets[page] = sheet.convert("RGB")
+            except (StorageError, OSError, ValueError, IndexError, Image.DecompressionBombError):
+                pass
+        return self._sheets[page]
 
     def _load(self) -> None:
         if self._loaded:
@@ -258,12 +371,12 @@ class _Previous:
                 layout = json.loads(f.read())
             if tuple(layout.get("tile", ())) != TILE:
                 return
-            with self._out.open_read(sheet_key(self._game)) as f:
-                sheet = Image.open(io.BytesIO(f.read()))
-                sheet.load()
-        except (StorageError, OSError, ValueError):
-            return
-        self._sheet = sheet.convert("RGB")
-        self._boxes = {
-            t["key"]: (t["spec"], tuple(t["box"])) for t in layout.get("tiles", []) if t["shown"]
-        }
+            # A layout from before the sheet was paged has one page and no "pages".
+            self._pages = list(layout.get("pages") or [sheet_key(self._game)])
+            self._boxes = {
+                t["key"]: (t["spec"], int(t.get("page", 1)), tuple(t["box"]))
+                for t in layout.get("tiles", [])
+                if t["shown"]
+            }
+        except (StorageError, OSError, ValueError, AttributeError, KeyError, TypeError):
+            self._boxes = {}

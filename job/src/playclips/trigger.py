@@ -177,10 +177,22 @@ def execution_argument(uri: str, run_id: str, **options: Any) -> dict[str, Any]:
 
 
 def executions_client() -> Any:
-    """A Workflow Executions client with Application Default Credentials."""
+    """A Workflow Executions client with Application Default Credentials; raise TriggerError."""
+    from google.auth import exceptions as auth_exceptions
     from google.cloud.workflows import executions_v1  # lazily: the job never needs it
 
-    return executions_v1.ExecutionsClient()
+    try:
+        return executions_v1.ExecutionsClient()
+    except auth_exceptions.DefaultCredentialsError:
+        raise TriggerError(
+            "no Google credentials found: run `gcloud auth application-default login` (or set "
+            "GOOGLE_APPLICATION_CREDENTIALS to a credentials file), then trigger again"
+        ) from None
+    except auth_exceptions.GoogleAuthError as exc:
+        raise TriggerError(
+            f"Google credentials could not be loaded ({type(exc).__name__}): run "
+            "`gcloud auth application-default login`, then trigger again"
+        ) from None
 
 
 def start(client: Any, target: Target, argument: dict[str, Any]) -> Any:

@@ -1,7 +1,8 @@
-# The deployer's bindings. A release runs `terraform apply -var job_image=...` on the env root:
-# Terraform refreshes every resource (read access below) and changes only the job. Changes to
-# anything else are applied by an administrator (`make apply`); a release that would make them
-# stops with a permission error instead of widening the deployer.
+# The deployer's bindings. A release plans the env root with `-var job_image=...` (refreshing
+# every resource: read access below), refuses any plan that changes more than the job's image
+# (scripts/check_release_plan.py) and applies it. Changes to anything else are applied by an
+# administrator (`make apply`); should one slip past the check, it fails for lack of permission
+# rather than widening the deployer.
 locals {
   deployer_member = google_service_account.deployer.member
   # Read-only, project-wide: what refreshing the env root reads.

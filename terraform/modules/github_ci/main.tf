@@ -1,9 +1,19 @@
 # Releases from GitHub Actions: the image repository, keyless federation for the repository's
 # workflows, and the deployer identity they impersonate. README.md has the matrix.
 locals {
+  # A ref ending in '*' admits every ref that starts with the rest (refs/tags/v* admits the
+  # release tags); any other ref must match exactly.
+  exact_refs   = [for ref in var.github.refs : ref if !endswith(ref, "*")]
+  ref_prefixes = [for ref in var.github.refs : trimsuffix(ref, "*") if endswith(ref, "*")]
+  ref_condition = join(" || ", concat(
+    length(local.exact_refs) == 0 ? [] : ["assertion.ref in [${join(", ", [for ref in local.exact_refs : "'${ref}'"])}]"],
+    [for prefix in local.ref_prefixes : "assertion.ref.startsWith('${prefix}')"],
+  ))
+  # The repository by its numeric id, not its name: a name can be renamed or deleted and then
+  # taken by someone else; the id never moves to another repository.
   attribute_condition = join(" && ", compact([
-    "assertion.repository == '${var.github.repository}'",
-    length(var.github.refs) == 0 ? "" : "assertion.ref in [${join(", ", [for ref in var.github.refs : "'${ref}'"])}]",
+    "assertion.repository_id == '${var.github.repository_id}'",
+    length(var.github.refs) == 0 ? "" : (length(var.github.refs) == 1 ? local.ref_condition : "(${local.ref_condition})"),
     length(var.github.environments) == 0 ? "" : "assertion.environment in [${join(", ", [for env in var.github.environments : "'${env}'"])}]",
   ]))
 }
@@ -42,7 +52,7 @@ resource "google_iam_workload_identity_pool" "github" {
 }
 
 resource "google_iam_workload_identity_pool_provider" "github" {
-  # checkov:skip=CKV_GCP_125: the condition pins assertion.repository (Google's documented form; refs/environments optional); this check only parses assertion.sub equality.
+  # checkov:skip=CKV_GCP_125: the condition pins assertion.repository_id (Google's recommended form; refs/environments optional); this check only parses assertion.sub equality.
   project                            = var.project_id
   workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
   workload_identity_pool_provider_id = var.workload_identity.provider_id
@@ -52,6 +62,7 @@ resource "google_iam_workload_identity_pool_provider" "github" {
   attribute_mapping = {
     "google.subject"             = "assertion.sub"
     "attribute.repository"       = "assertion.repository"
+    "attribute.repository_id"    = "assertion.repository_id"
     "attribute.repository_owner" = "assertion.repository_owner"
     "attribute.ref"              = "assertion.ref"
   }

@@ -5,10 +5,10 @@ resource "google_service_account" "deployer" {
   description  = "Impersonated by GitHub Actions runs of ${var.github.repository}: pushes images, updates the ${var.job.name} job."
 }
 
-# Only workflow runs of the one repository (further narrowed by the provider's condition) may
-# impersonate the deployer; no keys exist.
+# Only workflow runs of the one repository, by its numeric id (further narrowed by the
+# provider's condition), may impersonate the deployer; no keys exist.
 resource "google_service_account_iam_member" "deployer_federation" {
   service_account_id = google_service_account.deployer.id
   role               = "roles/iam.workloadIdentityUser"
-  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository/${var.github.repository}"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository_id/${var.github.repository_id}"
 }

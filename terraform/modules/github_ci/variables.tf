@@ -19,11 +19,12 @@ variable "deployer_name" {
 }
 
 variable "github" {
-  description = "Who may deploy: the GitHub repository (owner/name), and optionally the only refs (refs/heads/main, refs/tags/v1) and deployment environments allowed. Each list that is set must match."
+  description = "Who may deploy: the GitHub repository (owner/name, for names and descriptions) and its numeric id (what federation checks: `gh api repos/OWNER/NAME --jq .id`), and optionally the only refs (refs/heads/main; a trailing '*' matches any rest, as in refs/tags/v*) and deployment environments allowed. Each list that is set must match."
   type = object({
-    environments = optional(list(string), [])
-    refs         = optional(list(string), [])
-    repository   = string
+    environments  = optional(list(string), [])
+    refs          = optional(list(string), [])
+    repository    = string
+    repository_id = string
   })
   nullable = false
   validation {
@@ -31,8 +32,12 @@ variable "github" {
     error_message = "github.repository must be OWNER/NAME, as GitHub writes it."
   }
   validation {
-    condition     = alltrue([for ref in var.github.refs : startswith(ref, "refs/")])
-    error_message = "github.refs are full refs such as refs/heads/main or refs/tags/v1.0.0."
+    condition     = can(regex("^[1-9][0-9]*$", var.github.repository_id))
+    error_message = "github.repository_id is the repository's numeric id, as a string: gh api repos/OWNER/NAME --jq .id"
+  }
+  validation {
+    condition     = alltrue([for ref in var.github.refs : startswith(ref, "refs/") && !strcontains(trimsuffix(ref, "*"), "*")])
+    error_message = "github.refs are full refs such as refs/heads/main or refs/tags/v1.0.0, with '*' only at the end (refs/tags/v*)."
   }
   validation {
     condition     = alltrue([for value in concat(var.github.refs, var.github.environments) : !strcontains(value, "'")])

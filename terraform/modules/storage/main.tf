@@ -24,8 +24,11 @@ resource "google_storage_bucket" "this" {
     enabled = each.value.versioning
   }
 
-  # Ranged reads and resumable clip uploads that die mid-way leave parts that are billed
-  # until aborted.
+  # This action only touches XML API multipart uploads: what S3-compatible clients and other
+  # XML API tools use to upload large videos, whose parts are billed until the upload is
+  # completed or aborted. The job's own writes use the JSON API (single-request or resumable
+  # uploads): an unfinished resumable session creates no object and expires after a week, and
+  # ranged reads leave nothing behind, so neither needs this rule.
   lifecycle_rule {
     condition {
       age = var.lifecycle_days.incomplete_uploads

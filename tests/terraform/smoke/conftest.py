@@ -1,4 +1,5 @@
-"""Smoke suite: really applies terraform/envs/dev to a real project, then destroys it.
+"""Smoke suite: really applies modules/playclips (what every env root calls) to a real project,
+then destroys it.
 
 Collected only when PLAYCLIPS_SMOKE_PROJECT names a project and GOOGLE_APPLICATION_CREDENTIALS
 (or GOOGLE_OAUTH_ACCESS_TOKEN) gives access to it; everywhere else, including CI, nothing here

@@ -1,11 +1,12 @@
-"""Apply envs/dev for real (pytest-terraform), check the outputs the release and trigger read."""
+"""Apply the composition for real (pytest-terraform), check the outputs the release and trigger
+read."""
 
 import os
 
 from pytest_terraform import terraform
 
 # pytest-terraform applies tests/terraform/smoke/terraform/dev_env (a wrapper around
-# terraform/envs/dev) and destroys it after the session.
+# terraform/modules/playclips) and destroys it after the session.
 os.environ.setdefault("TF_VAR_project_id", os.environ.get("PLAYCLIPS_SMOKE_PROJECT", ""))
 
 

@@ -1,67 +1,30 @@
-# The prod root wired end to end, planned against the mock provider: what the job, the workflow
-# and the outputs receive from each other.
+# The prod root with its committed settings (settings.auto.tfvars), planned against the mock
+# provider: who may release to prod, and that prod keeps its protection.
 mock_provider "google" {
   override_during = plan
-  mock_resource "google_iam_workload_identity_pool_provider" {
-    defaults = {
-      name = "projects/123456789/locations/global/workloadIdentityPools/github/providers/github-actions"
-    }
-  }
-  mock_resource "google_workflows_workflow" {
-    defaults = {
-      id = "projects/playclips-prod-test/locations/europe-west1/workflows/playclips"
-    }
+}
+
+override_data {
+  target = module.playclips.data.google_cloud_run_v2_job.running
+  values = {
+    template = [{ template = [{ containers = [{ image = "europe-west1-docker.pkg.dev/my-playclips-prod/playclips/playclips@sha256:0000000000000000000000000000000000000000000000000000000000000000" }] }] }]
   }
 }
 
-variables {
-  project_id   = "playclips-prod-test"
-  region       = "europe-west1"
-  state_bucket = "playclips-prod-test-tfstate"
-  supabase_url = "https://example.supabase.co"
-  github       = { repository = "example-org/playclips" }
-  job_image    = "us-docker.pkg.dev/cloudrun/container/job:latest"
-}
-
-run "wiring" {
+run "release_tags_may_deploy_prod" {
   command = plan
 
   assert {
-    condition = local.job_env == {
-      PLAYCLIPS_VIDEOS     = "gs://playclips-prod-test-playclips-videos"
-      PLAYCLIPS_OUT        = "gs://playclips-prod-test-playclips-training"
-      PLAYCLIPS_PLAYS      = "supabase"
-      SUPABASE_URL         = "https://example.supabase.co"
-      PLAYCLIPS_LOG_FORMAT = "json"
-    }
-    error_message = "The job gets the buckets, the plays source, the Supabase URL and JSON logs as plain env."
+    condition     = var.env == "prod" && output.project_id == var.project_id
+    error_message = "The prod root plans the prod environment from its committed settings alone."
   }
   assert {
-    condition     = output.video_bucket == "playclips-prod-test-playclips-videos" && output.training_bucket == "playclips-prod-test-playclips-training"
-    error_message = "Bucket outputs are the bucket names."
+    # The release deploys prod from tags v* (refs/tags/v1.4.0), in the GitHub environment prod.
+    condition     = jsondecode(output.wif_github).refs == ["refs/tags/v*"] && jsondecode(output.wif_github).environments == ["prod"]
+    error_message = "Prod admits release tags (refs/tags/v*), not branches."
   }
   assert {
-    condition     = output.artifact_registry_repository_url == "europe-west1-docker.pkg.dev/playclips-prod-test/playclips"
-    error_message = "The repository URL is REGION-docker.pkg.dev/PROJECT/playclips."
-  }
-  assert {
-    condition     = output.job_name == "playclips" && output.workflow_name == "playclips" && output.project_id == "playclips-prod-test" && output.region == "europe-west1"
-    error_message = "Names, project and region outputs."
-  }
-  assert {
-    condition     = output.workflow_id == "projects/playclips-prod-test/locations/europe-west1/workflows/playclips"
-    error_message = "workflow_id is the workflow's full resource id."
-  }
-  assert {
-    condition     = output.supabase_url == "https://example.supabase.co"
-    error_message = "supabase_url is var.supabase_url (the release reads it back as TF_VAR_supabase_url)."
-  }
-  assert {
-    condition     = jsondecode(output.wif_github) == { environments = [], refs = [], repository = "example-org/playclips" }
-    error_message = "wif_github is var.github as JSON, optional lists included (the release reads it back as TF_VAR_github)."
-  }
-  assert {
-    condition     = output.wif_provider == "projects/123456789/locations/global/workloadIdentityPools/github/providers/github-actions"
-    error_message = "wif_provider is the provider's full resource name."
+    condition     = var.deletion_protection == true
+    error_message = "Prod's job, workflow and secret are protected from deletion."
   }
 }

@@ -22,7 +22,7 @@ mock_provider "google" {
 variables {
   project_id   = "playclips-test"
   region       = "europe-west1"
-  github       = { repository = "example-org/playclips" }
+  github       = { repository = "example-org/playclips", repository_id = "987654321" }
   buckets      = { video = "playclips-test-videos", training = "playclips-test-training" }
   state_bucket = "playclips-test-tfstate"
   job = {
@@ -63,21 +63,21 @@ run "federation_is_limited_to_the_repository" {
   command = plan
 
   assert {
-    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'example-org/playclips'"
-    error_message = "Only the one repository's workflows can exchange tokens."
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository_id == '987654321'"
+    error_message = "Only the one repository's workflows, by numeric id, can exchange tokens."
   }
   assert {
     condition     = google_iam_workload_identity_pool_provider.github.oidc[0].issuer_uri == "https://token.actions.githubusercontent.com"
     error_message = "Tokens come from GitHub Actions."
   }
   assert {
-    condition     = google_iam_workload_identity_pool_provider.github.attribute_mapping["google.subject"] == "assertion.sub" && google_iam_workload_identity_pool_provider.github.attribute_mapping["attribute.repository"] == "assertion.repository"
-    error_message = "The subject and repository are mapped."
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_mapping["google.subject"] == "assertion.sub" && google_iam_workload_identity_pool_provider.github.attribute_mapping["attribute.repository_id"] == "assertion.repository_id"
+    error_message = "The subject and repository id are mapped."
   }
   assert {
     condition = (
       google_service_account_iam_member.deployer_federation.role == "roles/iam.workloadIdentityUser" &&
-      google_service_account_iam_member.deployer_federation.member == "principalSet://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/github/attribute.repository/example-org/playclips"
+      google_service_account_iam_member.deployer_federation.member == "principalSet://iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/github/attribute.repository_id/987654321"
     )
     error_message = "Only the repository's principal set may impersonate the deployer."
   }
@@ -90,13 +90,54 @@ run "federation_is_limited_to_the_repository" {
 run "refs_and_environments_narrow_the_condition" {
   command = plan
   variables {
-    github = { repository = "example-org/playclips", refs = ["refs/heads/main", "refs/tags/v1"], environments = ["prod"] }
+    github = { repository = "example-org/playclips", repository_id = "987654321", refs = ["refs/heads/main", "refs/tags/v1"], environments = ["prod"] }
   }
 
   assert {
-    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository == 'example-org/playclips' && assertion.ref in ['refs/heads/main', 'refs/tags/v1'] && assertion.environment in ['prod']"
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository_id == '987654321' && (assertion.ref in ['refs/heads/main', 'refs/tags/v1']) && assertion.environment in ['prod']"
     error_message = "Refs and environments are ANDed onto the repository condition."
   }
+}
+
+# Releases deploy prod from tags: a ref ending in '*' admits every tag it starts.
+run "a_trailing_star_admits_release_tags" {
+  command = plan
+  variables {
+    github = { repository = "example-org/playclips", repository_id = "987654321", refs = ["refs/tags/v*"], environments = ["prod"] }
+  }
+
+  assert {
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository_id == '987654321' && assertion.ref.startsWith('refs/tags/v') && assertion.environment in ['prod']"
+    error_message = "refs/tags/v* becomes a prefix test on the token's ref."
+  }
+}
+
+run "exact_refs_and_prefixes_combine_with_or" {
+  command = plan
+  variables {
+    github = { repository = "example-org/playclips", repository_id = "987654321", refs = ["refs/heads/main", "refs/tags/v*"] }
+  }
+
+  assert {
+    condition     = google_iam_workload_identity_pool_provider.github.attribute_condition == "assertion.repository_id == '987654321' && (assertion.ref in ['refs/heads/main'] || assertion.ref.startsWith('refs/tags/v'))"
+    error_message = "Any listed ref may release, and only those."
+  }
+}
+
+run "rejects_a_star_inside_a_ref" {
+  command = plan
+  variables {
+    github = { repository = "example-org/playclips", repository_id = "987654321", refs = ["refs/*/main"] }
+  }
+  expect_failures = [var.github]
+}
+
+run "rejects_a_repository_name_as_id" {
+  command = plan
+  variables {
+    github = { repository = "example-org/playclips", repository_id = "example-org/playclips" }
+  }
+  expect_failures = [var.github]
 }
 
 run "least_privilege" {
@@ -145,7 +186,7 @@ run "least_privilege" {
 run "rejects_a_repository_without_owner" {
   command = plan
   variables {
-    github = { repository = "playclips" }
+    github = { repository = "playclips", repository_id = "987654321" }
   }
   expect_failures = [var.github]
 }

@@ -1,0 +1,6 @@
+terraform {
+  # Partial configuration: init passes -backend-config=bucket=STATE_BUCKET (settings.auto.tfvars).
+  backend "gcs" {
+    prefix = "playclips/dev"
+  }
+}
