@@ -386,3 +386,52 @@ def test_make_trigger_wants_games() -> None:
         text=True,
     )
     assert proc.returncode == 2 and "GAMES=" in proc.stderr
+
+
+def test_ten_thousand_ids_from_a_games_file_start_one_small_execution(
+    executions_server, monkeypatch: pytest.MonkeyPatch, gcs_env: FakeGcs, tmp_path: Path
+) -> None:
+    """The whole path a long list takes: file -> trigger -> bucket object -> small argument.
+
+    As one shell argument (`make trigger GAMES="..."` runs one `sh -c` line) 10,000 ids of 128
+    characters exceed Linux's 128 KiB limit on a single argument, hence --games-file.
+    """
+    games = [f"g{i:05d}-" + "y" * (128 - 7) for i in range(10_000)]
+    assert len(" ".join(games)) > 32 * 4096  # MAX_ARG_STRLEN
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(games) + "\n")
+    fake, client = executions_server
+    monkeypatch.setattr(trigger, "executions_client", lambda: client)
+    args = cloud_args("--games-file", str(ids), "--run-id", "ten-k")
+    args.remove("g1")
+    args.remove("g2")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    ((_, request, _),) = fake.requests
+    assert len(request.execution.argument) < 200  # the Executions API allows 32 KB
+    assert json.loads(request.execution.argument)["games_uri"] == (
+        f"gs://{BUCKET}/runs/ten-k/games.json"
+    )
+    assert games_from_uri(f"gs://{BUCKET}/runs/ten-k/games.json") == games
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"games": ["g1"]}', "expected a JSON list"),
+        ("[1, 2]", "expected a JSON list"),
+        ("[oops", "is not a JSON list"),
+        ("", "give GAME_IDS or --games-file"),
+    ],
+    ids=["object", "numbers", "bad-json", "empty"],
+)
+def test_a_bad_games_file_is_a_usage_error(tmp_path: Path, text: str, message: str) -> None:
+    ids = tmp_path / "ids.json"
+    ids.write_text(text)
+    result = CliRunner().invoke(main, ["trigger", "--games-file", str(ids), "--env", "dev"])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_a_games_file_of_lines_or_json_adds_to_the_arguments(tmp_path: Path) -> None:
+    assert trigger.parse_games_file(" g1\n\ng2 \n", "f") == ["g1", "g2"]
+    assert trigger.parse_games_file('["g3", "g4"]', "f") == ["g3", "g4"]

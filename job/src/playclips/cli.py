@@ -364,7 +364,13 @@ def _like_run(name: str) -> Any:
 
 
 @main.command()
-@click.argument("game_ids", nargs=-1, required=True)
+@click.argument("game_ids", nargs=-1)
+@click.option(
+    "--games-file",
+    type=click.File("r", encoding="utf-8"),
+    help="More game ids: a JSON list, or one id per line ('-' reads stdin). For long lists: "
+    "10,000 ids of 128 characters do not fit on one command line.",
+)
 @setting_option("env", type=click.Choice(["local", "dev", "prod"]))
 @click.option(
     "--wait/--no-wait",
@@ -390,17 +396,29 @@ def _like_run(name: str) -> Any:
 @setting_option("plays")
 @setting_option("videos")
 @setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
-def trigger(game_ids: tuple[str, ...], env: str, wait: bool, **options: Any) -> None:
-    """Clip GAME_IDS and build their dataset, here (--env local) or in the cloud.
+def trigger(
+    game_ids: tuple[str, ...], games_file: Any, env: str, wait: bool, **options: Any
+) -> None:
+    """Clip GAME_IDS (and the --games-file ids) and build their dataset, here or in the cloud.
 
     local: `playclips run` then `playclips finalize` on this machine, below --out. Asked
     for the demo game (demo-game-1) with no --plays/--videos, it makes it first.
     dev/prod: starts one execution of the environment's workflow (names from `terraform
     output`, or --project/--region/--workflow) and prints it and its console URL.
     """
+    from .trigger import TriggerError, parse_games_file
+
+    games = list(game_ids)
+    if games_file is not None:
+        try:
+            games += parse_games_file(games_file.read(), games_file.name)
+        except TriggerError as exc:
+            raise click.UsageError(str(exc)) from None
+    if not games:
+        raise click.UsageError("give GAME_IDS or --games-file")
     if env == "local":
-        sys.exit(_trigger_local(list(game_ids), options))
-    sys.exit(_trigger_cloud(list(game_ids), env, wait, options))
+        sys.exit(_trigger_local(games, options))
+    sys.exit(_trigger_cloud(games, env, wait, options))
 
 
 def _trigger_local(games: list[str], options: dict[str, Any]) -> int:

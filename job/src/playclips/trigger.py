@@ -116,6 +116,19 @@ def resolve_target(
     return Target(str(project), str(region), str(workflow), str(bucket))
 
 
+def parse_games_file(text: str, name: str) -> list[str]:
+    """Game ids from a file: a JSON list of strings, or one id per line (blank lines skipped)."""
+    if text.lstrip().startswith(("[", "{")):
+        try:
+            games = json.loads(text)
+        except ValueError as exc:
+            raise TriggerError(f"{name} is not a JSON list of game ids: {exc}") from None
+        if not isinstance(games, list) or not all(isinstance(g, str) for g in games):
+            raise TriggerError(f"{name}: expected a JSON list of game id strings")
+        return games
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def check_games(games: list[str]) -> list[str]:
     """The games, checked as the workflow and the job check them (ids, duplicates, count)."""
     if not games:
