@@ -106,6 +106,7 @@ def test_success_runs_one_task_per_game_then_finalize(cloud, fake_gcs: FakeGcs) 
             "run_id": "wk1",
             "mode": "encode",
             "height": 720,
+            "fps": 29.97,
             "crf": 23,
             "preset": "fast",
             "splits": "0.9,0.1,0",
@@ -122,6 +123,7 @@ def test_success_runs_one_task_per_game_then_finalize(cloud, fake_gcs: FakeGcs) 
         "PLAYCLIPS_RUN_ID": "wk1",
         "PLAYCLIPS_MODE": "encode",
         "PLAYCLIPS_HEIGHT": "720",
+        "PLAYCLIPS_FPS": "29.97",
         "PLAYCLIPS_CRF": "23",
         "PLAYCLIPS_PRESET": "fast",
     }
@@ -243,6 +245,8 @@ def bad(name: str, argument: Any, message: str) -> Any:
         bad("height-string", {"games": ["g1"], "height": "720"}, '"height" must be'),
         bad("fps-string", {"games": ["g1"], "fps": "30"}, '"fps" must be a number'),
         bad("crf-double", {"games": ["g1"], "crf": 20.5}, '"crf" must be a whole number'),
+        bad("height-double", {"games": ["g1"], "height": 720.5}, '"height" must be'),
+        bad("fps-bool", {"games": ["g1"], "fps": True}, '"fps" must be a number'),
         bad("preset-number", {"games": ["g1"], "preset": 3}, '"preset" must be'),
         bad("uri-not-string", {"games_uri": 5, "run_id": "r"}, '"games_uri" must be a gs://'),
         bad(
