@@ -183,13 +183,16 @@ def test_push_of_one_game_from_a_csv(supabase: Supabase, tmp_path: Path) -> None
         ({"start_s": "soon"}, "game g2 play p1: start_s 'soon' is not a number"),
         ({"game_id": "g1"}, "game g1 play p1: listed twice"),
         ({"game_id": "a/b"}, "invalid game id"),
+        ({"video_uri": ""}, "game g2 angle NEAR_RIGHT: a video row needs a uri"),
     ],
-    ids=["ends-first", "negative", "not-a-number", "twice", "bad-game-id"],
+    ids=["ends-first", "negative", "not-a-number", "twice", "bad-game-id", "video-no-uri"],
 )
 def test_a_bad_play_stops_the_push_before_anything_is_written(
     supabase: Supabase, tmp_path: Path, change: dict[str, Any], message: str
 ) -> None:
     bad = json.loads(json.dumps(PLAYS_JSON))
+    if "video_uri" in change:
+        bad["videos"][1]["uri"] = change.pop("video_uri")
     bad["plays"][2].update(change)
     result = CliRunner().invoke(main, ["plays", "push", str(write(tmp_path / "p.json", bad))])
     assert result.exit_code == 1

@@ -58,6 +58,12 @@ def read_games(source: Any, games: list[str] | None = None) -> list[Game]:
     # What the tables' constraints would refuse half-way through a push (plan.py refuses the
     # same plays at run time): checked here so that nothing is written instead.
     for game in loaded:
+        for video in game.videos.values():
+            if not video.uri:
+                issues.append(
+                    f"game {game.game_id} angle {video.angle}: a video row needs a uri in "
+                    f"Supabase (e.g. {game.game_id}/{video.angle}.mp4 below the video root)"
+                )
         seen: set[str] = set()
         for play in game.plays:
             where = f"game {game.game_id} play {play.play_id}"
@@ -72,7 +78,7 @@ def read_games(source: Any, games: list[str] | None = None) -> list[Game]:
         shown = "; ".join(issues[:MAX_SHOWN_ISSUES])
         more = f" (and {len(issues) - MAX_SHOWN_ISSUES} more)" if len(issues) > 10 else ""
         raise PlaysError(
-            f"{source.path}: {len(issues)} play(s) would be rejected, nothing was pushed: "
+            f"{source.path}: {len(issues)} row(s) would be rejected, nothing was pushed: "
             f"{shown}{more}; fix the file and push again"
         )
     return loaded
