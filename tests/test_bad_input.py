@@ -117,10 +117,17 @@ def test_csv_missing_columns_names_them(workdir: Path) -> None:
             str(workdir / "out"),
             "--log-format",
             "text",
+            "--run-id",
+            "r1",
         ],
     )
-    assert result.exit_code == 1
-    assert "lacks column(s) end_s" in result.output
+    # an unusable plays file is bad usage: exit 2, one line, and still the game's report
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "lacks column(s) end_s" in errors[0], result.output
+    report = read_report(workdir / "out", "r1", "g1")
+    assert report["status"] == "failed" and "lacks column(s) end_s" in report["error"]
+    assert not (workdir / "out" / "clips").exists()
 
 
 @pytest.mark.parametrize("game_id", ["../x", "a/b", "", "x" * 1024, "é-game", ".hidden"])

@@ -14,6 +14,10 @@ from .support.sources import CACHE, concat_copies
 # Runs one game in a fresh interpreter and prints its peak RSS (KiB, from getrusage).
 _SCRIPT = """
 import json, resource, sys
+def peak_kib():
+    # VmHWM: this process's own peak (ru_maxrss also counts the parent's, kept over fork+exec)
+    with open('/proc/self/status') as f:
+        return int(next(x for x in f if x.startswith('VmHWM')).split()[1])
 from playclips.pipeline import Job, run_game
 from playclips.plays import LocalPlaysFile
 from playclips.storage import LocalStorage
@@ -23,7 +27,7 @@ job = Job(plays=LocalPlaysFile(root + "/plays.json"), videos=LocalStorage(root +
 report = run_game("long", job)
 print(json.dumps({"status": report.status, "made": report.clips_made,
                   "written": report.bytes_written,
-                  "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "rss_kib": peak_kib()}))
 """
 
 

@@ -49,6 +49,10 @@ EXPECTED = {
 # Runs `playclips ARGS...` in a fresh interpreter and writes its peak RSS (KiB) to $RSS_OUT.
 _RSS_SCRIPT = """
 import os, resource, sys
+def peak_kib():
+    # VmHWM: this process's own peak (ru_maxrss also counts the parent's, kept over fork+exec)
+    with open('/proc/self/status') as f:
+        return int(next(x for x in f if x.startswith('VmHWM')).split()[1])
 from playclips.cli import main
 try:
     main(sys.argv[1:], prog_name="playclips")
@@ -56,7 +60,7 @@ try:
 except SystemExit as exc:
     code = exc.code
 with open(os.environ["RSS_OUT"], "w") as f:
-    f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    f.write(str(peak_kib()))
 sys.exit(code)
 """
 

@@ -172,7 +172,8 @@ def test_push_of_one_game_from_a_csv(supabase: Supabase, tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["plays", "push", str(csv), "--game", "g2"])
     assert result.exit_code == 0, result.output
     plays = supabase.seen[-1][-1]
-    assert [(p["game_id"], p["id"], p["attributes"]) for p in plays] == [("g2", "b", {"down": "1"})]
+    # A numeric CSV column arrives as numbers, as the plays file parser reads it.
+    assert [(p["game_id"], p["id"], p["attributes"]) for p in plays] == [("g2", "b", {"down": 1})]
 
 
 @pytest.mark.parametrize(
@@ -180,7 +181,7 @@ def test_push_of_one_game_from_a_csv(supabase: Supabase, tmp_path: Path) -> None
     [
         ({"end_s": 1}, "game g2 play p1: ends at 1.0 s, not after its start"),
         ({"start_s": -2}, "game g2 play p1: starts before 0 s"),
-        ({"start_s": "soon"}, "game g2 play p1: start_s 'soon' is not a number"),
+        ({"start_s": "soon"}, "start_s 'soon' is not a number"),
         ({"game_id": "g1"}, "game g1 play p1: listed twice"),
         ({"game_id": "a/b"}, "invalid game id"),
         ({"video_uri": ""}, "game g2 angle NEAR_RIGHT: a video row needs a uri"),
@@ -246,6 +247,15 @@ def test_plays_from_a_bucket_read_as_the_same_file_on_disk(
     assert remote.load_game("g1") == local.load_game("g1")
     csv_uri = put(gcs_env, "plays/one.csv", b"game_id,play_id,start_s,end_s\ng9,a,1,2\n")
     assert [p.play_id for p in open_plays_source(csv_uri).load_game("g9").plays] == ["a"]
+
+
+def test_a_plays_object_over_the_plays_file_limit_is_refused(
+    gcs_env: FakeGcs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = put(gcs_env, "plays/big.json", json.dumps(PLAYS_JSON).encode())
+    monkeypatch.setenv("PLAYCLIPS_MAX_PLAYS_FILE_BYTES", "100")
+    with pytest.raises(PlaysError, match="over the 100-byte limit for a plays file"):
+        open_plays_source(uri)
 
 
 @pytest.mark.parametrize(

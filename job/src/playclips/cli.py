@@ -1,7 +1,8 @@
 """The `playclips` command: a thin shell over the library.
 
 Every option's flag, environment variable and help come from config.SETTINGS.
-Exit codes: 0 every game ok; 1 a game failed, was partial or interrupted; 2 bad usage.
+Exit codes: 0 every game ok; 1 a game failed, was partial or interrupted; 2 bad usage (also
+an unusable plays file: every game's report then says why).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .config import (
     JOB_ENV,
     ConfigError,
     Settings,
+    check_limits,
     check_plays,
     check_root,
     check_run_id,
@@ -29,8 +31,8 @@ from .config import (
     task_shard,
 )
 from .progress import LineProgress, TerminalProgress, log_json, summary_table
-from .report import GameReport
-from .runner import Display, run_games
+from .report import GameReport, one_line
+from .runner import Display, PlaysUnusable, run_games
 
 # google.api_core warns on every import under Python 3.11 that its future releases will drop
 # 3.11 (in 2027). It asks nothing of a user running playclips, so that one warning is silenced
@@ -93,8 +95,8 @@ def run(game_ids: tuple[str, ...], **options: Any) -> None:
     try:
         settings = _settings(options)
         games = list(game_ids) or task_shard(games_from_env())
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    except ConfigError as exc:  # it may quote a path or value: keep it on one line
+        raise click.UsageError(one_line(str(exc))) from None
     if not games:
         raise click.UsageError(
             "no games: give GAME_IDS, or set PLAYCLIPS_GAMES_URI or PLAYCLIPS_GAMES"
@@ -139,6 +141,7 @@ def _settings(options: dict[str, Any]) -> Settings:
             f"{find_setting('height').flag}: {options['height']} is odd; encoded clips are "
             "yuv420p, which needs an even height"
         )
+    check_limits()
     return Settings(
         plays=check_plays(options["plays"]),
         videos=check_root("videos", options["videos"]),
@@ -180,11 +183,22 @@ def _json_lines(log_format: str) -> bool:
 
 def _run(settings: Settings, games: list[str], announce: bool = True) -> int:
     display = _display(settings.log_format, settings.run_id, len(games))
+    json_lines = isinstance(display, LineProgress) and display.json_lines
     try:
         reports = run_games(settings, games, display)
-    finally:
+    except PlaysUnusable as exc:  # no game started; each game's report says why
         display.close()
-    json_lines = isinstance(display, LineProgress) and display.json_lines
+        if json_lines:
+            log_json("ERROR", str(exc))
+        else:
+            click.echo(f"error: {exc}", err=True)
+        if announce:
+            _announce(settings, json_lines)
+        return 2
+    except BaseException:
+        display.close()
+        raise
+    display.close()
     _finish(reports, json_lines=json_lines, run_id=settings.run_id)
     if announce:
         _announce(settings, json_lines)
@@ -230,13 +244,8 @@ def _finish(reports: list[GameReport], json_lines: bool, run_id: str = "") -> No
     if not json_lines:
         summary_table(reports)
     for report in reports:
-        for issue in report.rejected:
-            where = f"{issue.angle}: " if issue.angle else ""
-            say(
-                "WARNING",
-                f"{report.game_id}: {where}play {issue.play_id} skipped: {issue.reason}",
-                report.game_id,
-            )
+        for line in report.warning_lines():
+            say("WARNING", line, report.game_id)
         for line in report.failure_lines():
             say("ERROR", line, report.game_id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 import time
 from dataclasses import dataclass, field
 
@@ -201,6 +202,53 @@ TRIGGER_SETTINGS: dict[str, Setting] = {
 }
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A bound on what one input may cost in memory or time; set in the environment only.
+
+    A limit turns an input that would exhaust the task (a wrong file given as the plays file,
+    a hostile one) into one clear error; its default is far above anything real.
+    """
+
+    env: str
+    default: int
+    help: str
+
+
+LIMITS: dict[str, Limit] = {
+    "plays_file_bytes": Limit(
+        "PLAYCLIPS_MAX_PLAYS_FILE_BYTES",
+        256 * 1024 * 1024,
+        "Largest local plays file read (it is read whole): 10,000 games of 150 plays are "
+        "about 300 MB of CSV.",
+    ),
+}
+
+
+def limit(name: str, environ: dict[str, str] | None = None) -> int:
+    """The value of limit `name`: its environment variable, else its default.
+
+    Raises ConfigError naming the variable when it is set to anything but a positive whole
+    number.
+    """
+    env = os.environ if environ is None else environ
+    entry = LIMITS[name]
+    raw = env.get(entry.env, "").strip()
+    if not raw:
+        return entry.default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(
+            f"{entry.env} must be a positive whole number (default {entry.default}); "
+            f"it is {raw[:40]!r}"
+        )
+    return int(raw)
+
+
+def check_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
+    """Every limit's value, so that a bad one is found before any game starts."""
+    return {name: limit(name, environ) for name in LIMITS}
+
+
 def find_setting(name: str) -> Setting:
     """The entry for `name` in one of the settings tables."""
     for table in (SETTINGS, DATASET_SETTINGS, FINALIZE_SETTINGS, TRIGGER_SETTINGS):
@@ -269,10 +317,28 @@ def check_run_id(run_id: str) -> str:
 
 
 def check_root(name: str, uri: str) -> str:
-    """A storage root setting (videos, out) that can work, checked before any game starts."""
-    if "://" not in uri:
-        return uri
+    """A storage root setting (videos, out) that can work, checked before any game starts.
+
+    A local root may not exist yet (--out is created), but a file where the folder should be,
+    or above it, is refused here rather than failing every game.
+    """
     flag = SETTINGS[name].flag
+    if "://" not in uri:
+        path = os.path.abspath(os.path.expanduser(uri))
+        while True:
+            try:
+                st = os.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                parent = os.path.dirname(path)
+                if parent == path:
+                    return uri
+                path = parent
+                continue
+            except OSError as exc:
+                raise ConfigError(f"{flag}: cannot use {uri}: {exc.strerror}") from None
+            if not stat.S_ISDIR(st.st_mode):
+                raise ConfigError(f"{flag}: {path} is a file, not a folder; name a folder")
+            return uri
     if not uri.startswith("gs://"):
         raise ConfigError(
             f"{flag}: unsupported storage URI {uri!r}: use a local folder or gs://bucket[/prefix]"
@@ -358,9 +424,11 @@ def _games_list(raw: str, where: str) -> list[str]:
         # accepted too: unwrap it once.
         if isinstance(games, str):
             games = json.loads(games)
-    except ValueError:
+    except (ValueError, RecursionError) as exc:
+        # Never the content: a wrong file (a .env) would print its secrets.
+        at = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
         raise ConfigError(
-            f"{where} must be a JSON list of game ids, got {raw.strip()[:80]!r}"
+            f'{where} must be a JSON list of game ids such as ["g1", "g2"]; it is not JSON{at}'
         ) from None
     if not isinstance(games, list) or not all(isinstance(g, str) for g in games):
         raise ConfigError(f"{where} must be a JSON list of game id strings")

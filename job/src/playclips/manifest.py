@@ -61,4 +61,5 @@ def clip_record(
 def render_manifest(records: Iterable[dict[str, Any]]) -> bytes:
     """The JSONL bytes for a game's records, in a stable order."""
     ordered = sorted(records, key=lambda r: (r["play_start_s"], r["play_id"], r["angle"]))
-    return "".join(json.dumps(r, sort_keys=True) + "\n" for r in ordered).encode()
+    # strict JSON: a NaN would make the line unreadable to most JSON readers (ValueError)
+    return "".join(json.dumps(r, sort_keys=True, allow_nan=False) + "\n" for r in ordered).encode()

@@ -27,10 +27,10 @@ from typing import Any, Protocol
 from .manifest import MANIFEST_CONTENT_TYPE, clip_record, manifest_key, render_manifest
 from .media.cut import AngleReader, Cut, CutLimits, MediaError, PlayOutsideVideo
 from .media.encode import VIDEO_CODEC, EncodeOptions, encode_cut
-from .model import ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_id
+from .model import ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_angle, check_id
 from .plan import fit_to_video, plan_game, spec_hash
 from .plays import PlaysError, PlaysSource
-from .report import REPORT_CONTENT_TYPE, AngleReport, GameReport, report_key
+from .report import REPORT_CONTENT_TYPE, AngleReport, GameReport, one_line, report_key
 from .sheet import Tiles, thumbnail, write_contact_sheet
 from .storage import (
     ObjectInfo,
@@ -46,6 +46,7 @@ META_SOURCE = "playclips-source"
 META_GENERATION = "playclips-source-generation"
 META_SPEC = "playclips-spec"
 META_FACTS = "playclips-clip"
+META_OPTIONS = "playclips-options"  # the clip options (Job.clip_options) it was made with
 
 
 class Events(Protocol):
@@ -108,14 +109,23 @@ def run_game(game_id: str, job: Job) -> GameReport:
         check_id("game", game_id)
         game = job.plays.load_game(game_id)
     except (InvalidId, PlaysError, StorageError) as exc:
-        report.status, report.error = "failed", str(exc)
+        report.status, report.error = "failed", one_line(str(exc))
+        if isinstance(exc, InvalidId):  # never written; shown only, on one line
+            report.game_id = one_line(report.game_id)
         return _finish(report, job, started, write=not isinstance(exc, InvalidId))
     videos = game_videos(game, job.videos, job.angles)
     specs, rejected = plan_game(game, videos.angles)
     report.plays, report.rejected = len(game.plays) + len(game.issues), rejected
     report.clips_planned = len(specs)
-    if not game.plays:
-        report.status, report.error = "failed", f"game {game_id} has no usable plays"
+    if not game.plays or not specs:
+        # nothing to clip: the manifest is left as it is (see _write_manifest)
+        report.status = "failed"
+        report.error = (
+            f"game {game_id} has no usable plays"
+            if not game.plays
+            else f"no play of game {game_id} can be clipped: all {report.plays} were rejected "
+            "(the warnings say why)"
+        )
         return _finish(report, job, started)
     by_angle = {a: [s for s in specs if s.angle == a] for a in videos.angles}
     records: list[dict[str, Any]] = []
@@ -127,6 +137,7 @@ def run_game(game_id: str, job: Job) -> GameReport:
         }
         for _angle, future in futures.items():
             angle_report, angle_records, issues = future.result()
+            angle_report.error = one_line(angle_report.error)
             report.angles.append(angle_report)
             records.extend(angle_records)
             report.rejected.extend(issues["rejected"])
@@ -140,13 +151,119 @@ def run_game(game_id: str, job: Job) -> GameReport:
             f"stopped (SIGTERM) with {done} of {report.clips_planned} clips done; "
             "run it again to finish: clips already made are kept and skipped"
         )
-    if report.status != "interrupted":
-        report.manifest = job.out.uri(manifest_key(game_id))
-        job.out.put(
-            manifest_key(game_id), render_manifest(records), content_type=MANIFEST_CONTENT_TYPE
+    elif report.status == "failed" and not (report.clips_failed or report.angles_failed):
+        report.error = (
+            f"no play of game {game_id} can be clipped on any angle (the warnings say why)"
         )
-        _write_sheet(report, records, job, work.tiles, videos.angles)
+    if report.status != "interrupted":
+        records.extend(_earlier_records(game, specs, records, videos, job))
+        if _write_manifest(report, records, job):
+            _write_sheet(report, records, job, work.tiles, videos.angles)
     return _finish(report, job, started)
+
+
+def _write_manifest(report: GameReport, records: list[dict[str, Any]], job: Job) -> bool:
+    """Replace the game's manifest with `records`; False when there are none or it failed.
+
+    With no record at all (every play rejected, every angle failed with nothing made before)
+    the manifest is left as it was: a run that lists nothing must not wipe what an earlier
+    run listed. A manifest that cannot be written fails the game.
+    """
+    if not records:
+        return False
+    try:
+        data = render_manifest(records)
+        job.out.put(manifest_key(report.game_id), data, content_type=MANIFEST_CONTENT_TYPE)
+    except (StorageError, ValueError) as exc:
+        report.status = "failed"
+        report.error = one_line(f"the manifest was not written: {exc}")
+        return False
+    report.manifest = job.out.uri(manifest_key(report.game_id))
+    return True
+
+
+def _earlier_records(
+    game: Game,
+    specs: list[ClipSpec],
+    records: list[dict[str, Any]],
+    videos: GameVideos,
+    job: Job,
+) -> list[dict[str, Any]]:
+    """Records of clips this run did not make or skip but that still belong in the manifest.
+
+    The manifest lists every clip of the game that exists and matches the current plays, made
+    now or earlier: also the clips of angles not selected this run (--angles) and of angles
+    that failed this time. A clip belongs when its spec hash, recomputed from the current play
+    and the options the clip was made with, equals the one stored on it, and its source has
+    not been replaced since (when the source can be found: a video that is gone now does not
+    make its clips wrong).
+    """
+    try:
+        existing = set(job.out.list(f"clips/{game.game_id}/"))
+    except StorageError:
+        return []
+    have = {(r["play_id"], r["angle"]) for r in records}
+    on_disk = {k.split("/")[2] for k in existing if k.count("/") == 3}
+    others = sorted(a for a in on_disk if a not in videos.angles and _is_angle(a))
+    candidates = specs + plan_game(game, others)[0] if others else specs
+    sources: dict[str, ObjectInfo | None] = {}
+    found: list[dict[str, Any]] = []
+    for spec in candidates:
+        if (spec.play.play_id, spec.angle) in have or spec.key not in existing:
+            continue
+        try:
+            info = job.out.stat(spec.key)
+        except StorageError:
+            continue
+        meta = info.metadata if info else {}
+        options = _made_with(meta, job)
+        if options is None or meta.get(META_SPEC) != spec_hash(spec, options):
+            continue
+        if spec.angle not in sources:
+            sources[spec.angle] = _source_info(game, spec.angle, videos)
+        source = sources[spec.angle]
+        if source is not None and meta.get(META_GENERATION) != str(source.generation):
+            continue  # the video was replaced: this clip shows the old one
+        try:
+            facts = json.loads(meta[META_FACTS])
+        except (KeyError, ValueError):
+            continue
+        found.append(_record(spec, job.out, facts))
+        have.add((spec.play.play_id, spec.angle))
+    return found
+
+
+def _made_with(meta: dict[str, str], job: Job) -> dict[str, Any] | None:
+    """The clip options a stored clip was made with (None if they cannot be known)."""
+    if META_OPTIONS in meta:
+        try:
+            options = json.loads(meta[META_OPTIONS])
+        except ValueError:
+            return None
+        return options if isinstance(options, dict) else None
+    try:  # a clip made before the options were stored: its facts give the mode
+        mode = json.loads(meta.get(META_FACTS, "{}")).get("mode")
+    except (ValueError, AttributeError):
+        return None
+    if mode == job.mode:
+        return job.clip_options
+    return {"mode": "copy", "format": 1} if mode == "copy" else None
+
+
+def _source_info(game: Game, angle: str, videos: GameVideos) -> ObjectInfo | None:
+    try:
+        storage, key = videos.resolve(game, angle)
+        return storage.stat(key)
+    except (AngleFailed, StorageError):
+        return None
+
+
+def _is_angle(name: str) -> bool:
+    try:
+        check_angle(name)
+    except InvalidId:
+        return False
+    return True
 
 
 class _GameWork:
@@ -189,12 +306,13 @@ def _write_sheet(
 
 
 def _status(report: GameReport, job: Job) -> str:
+    """interrupted; failed when no clip of the game was made or found made (whatever the
+    reason: bad angles, or every play rejected); partial when some were; else ok."""
     if job.stop.is_set() or any(a.status == "interrupted" for a in report.angles):
         return "interrupted"
-    failed = any(a.status == "failed" for a in report.angles) or report.clips_failed
-    if not failed:
-        return "ok"
-    return "partial" if report.clips_made + report.clips_skipped else "failed"
+    if not report.clips_made + report.clips_skipped:
+        return "failed"
+    return "partial" if report.angles_failed or report.clips_failed else "ok"
 
 
 def _finish(report: GameReport, job: Job, started: float, write: bool = True) -> GameReport:
@@ -219,9 +337,9 @@ def write_report(report: GameReport, job: Job) -> None:
             report.to_json(),
             content_type=REPORT_CONTENT_TYPE,
         )
-    except StorageError as exc:
+    except (StorageError, ValueError) as exc:
         report.status = "failed"
-        report.error = report.error or f"could not write the report: {exc}"
+        report.error = report.error or one_line(f"could not write the report: {exc}")
 
 
 def _run_angle(
@@ -319,6 +437,7 @@ def _clip_angle(
                 META_SOURCE: report.video,
                 META_GENERATION: str(source.generation),
                 META_SPEC: digest,
+                META_OPTIONS: json.dumps(options, sort_keys=True),
             }
             issues["warnings"].extend(PlayIssue(spec.play.play_id, n, angle) for n in cut.notes)
             made = work.make(cut, info)

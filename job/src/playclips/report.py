@@ -1,14 +1,37 @@
-"""What happened to one game in one run: written as reports/{run_id}/{game}.json."""
+"""What happened to one game in one run: written as reports/{run_id}/{game}.json.
+
+Every one-line message built here (failure_lines, warning_lines) has its control characters
+escaped (one_line): a game id, play id, path or server message holding a line break or an
+escape sequence shows as `\\n` or `\\x1b`, so it can never start a log line of its own. The
+JSON is strict (no NaN or Infinity).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .model import PlayIssue
 
 REPORT_CONTENT_TYPE = "application/json"
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character escaped (\\n, \\x1b, \\u2028), so it stays one line."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in _NAMED:
+            return _NAMED[char]
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+    return _CONTROL.sub(escape, str(text))
 
 
 def report_key(run_id: str, game_id: str) -> str:
@@ -67,6 +90,10 @@ class GameReport:
         return sum(a.clips_failed for a in self.angles)
 
     @property
+    def angles_failed(self) -> int:
+        return sum(a.status == "failed" for a in self.angles)
+
+    @property
     def bytes_read(self) -> int:
         return sum(a.bytes_read for a in self.angles)
 
@@ -83,9 +110,19 @@ class GameReport:
         # an invalid id can be any length; its error message quotes it shortened already
         game = self.game_id if len(self.game_id) <= 60 else self.game_id[:57] + "..."
         if self.error:
-            return [f"{game}: {self.error}"]
+            return [one_line(f"{game}: {self.error}")]
         lines = [f"{game}: {a.angle}: {a.error}" for a in self.angles if a.error]
         lines += [f"{game}: {f.angle}: play {f.play_id}: {f.reason}" for f in self.failed]
+        return [one_line(line) for line in lines]
+
+    def warning_lines(self) -> list[str]:
+        """One line per rejected play (per angle when only one angle rejected it)."""
+        lines = []
+        for issue in self.rejected:
+            where = f"{issue.angle}: " if issue.angle else ""
+            lines.append(
+                one_line(f"{self.game_id}: {where}play {issue.play_id} skipped: {issue.reason}")
+            )
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,4 +140,5 @@ class GameReport:
         return data
 
     def to_json(self) -> bytes:
-        return (json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n").encode()
+        text = json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False)
+        return (text + "\n").encode()

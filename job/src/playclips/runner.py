@@ -5,6 +5,12 @@ game at a time; locally `--workers N` clips N games at once. Either way the per-
 is pipeline.run_game. On SIGTERM (Cloud Run stops a task with SIGTERM, then SIGKILL 10 s later)
 no new clip is started, clips in flight finish uploading, reports are written, and the run
 exits non-zero so Cloud Run retries the task; the retry skips every clip already made.
+
+Failures stay per game: whatever goes wrong with one game (bad plays, bad video, storage,
+even an unexpected exception) becomes that game's report and one line, and the next game
+runs. A plays source that cannot be used at all (an unreadable or malformed plays file, a
+Supabase key that cannot be sent) is found before any game starts: every game gets a failed
+report saying why, and run_games raises PlaysUnusable, which the CLI turns into exit code 2.
 """
 
 from __future__ import annotations
@@ -23,10 +29,19 @@ from .config import TASK_COUNT_ENV, Settings
 from .index_page import write_run_index
 from .media.cut import CutLimits
 from .media.encode import EncodeOptions, available_cpus, encoder_slots
+from .model import InvalidId, check_id
 from .pipeline import Events, Job, run_game, write_report
-from .plays import PlaysError, open_plays_source
-from .report import GameReport
+from .plays import PlaysError, PlaysSource, open_plays_source
+from .report import REPORT_CONTENT_TYPE, GameReport, one_line, report_key
 from .storage import StorageError, open_storage
+
+
+class PlaysUnusable(Exception):
+    """The plays source cannot be used at all; every game's report says so (exit code 2)."""
+
+    def __init__(self, message: str, reports: list[GameReport]) -> None:
+        super().__init__(message)
+        self.reports = reports
 
 
 class Display(Events):
@@ -37,11 +52,14 @@ class Display(Events):
     def close(self) -> None: ...
 
 
-def build_job(settings: Settings, events: Events, stop: Any) -> Job:
-    """Open the plays source and storage roots named by the settings."""
+def build_job(
+    settings: Settings, events: Events, stop: Any, plays: PlaysSource | None = None
+) -> Job:
+    """Open the plays source (unless given, already open) and storage roots named by the
+    settings."""
     encodes, threads = encoder_slots(available_cpus(), settings.workers)
     return Job(
-        plays=open_plays_source(settings.plays),
+        plays=plays if plays is not None else open_plays_source(settings.plays),
         videos=open_storage(settings.videos),
         out=open_storage(settings.out),
         run_id=settings.run_id,
@@ -73,17 +91,67 @@ def run_games(settings: Settings, games: list[str], display: Display) -> list[Ga
     # the pool's context: a fork-context Event cannot be shared with spawned workers
     spawn = multiprocessing.get_context("spawn")
     stop = threading.Event() if settings.workers <= 1 else spawn.Event()
+    plays = _open_plays_source(settings, games)
     previous = _on_sigterm(stop.set)
     try:
         if settings.workers <= 1 or len(games) <= 1:
-            reports = _run_here(settings, games, display, stop)
+            reports = _run_here(settings, games, display, stop, plays)
         else:
+            _close(plays)  # each worker process opens its own
             reports = _run_pool(settings, games, display, stop)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if os.environ.get(TASK_COUNT_ENV, "1") == "1":
         _write_index(settings)
     return reports
+
+
+def _open_plays_source(settings: Settings, games: list[str]) -> PlaysSource:
+    """Open the plays source before any game starts; raise PlaysUnusable if it cannot be.
+
+    Each (valid) game still gets its report, so the run's reports say what happened.
+    """
+    try:
+        return open_plays_source(settings.plays)
+    except PlaysError as exc:
+        message = one_line(str(exc))
+    reports = [_failed(settings, g, message) for g in games]
+    try:
+        out = open_storage(settings.out)
+    except StorageError:
+        out = None
+    for report in reports:
+        try:
+            check_id("game", report.game_id)
+        except InvalidId:
+            report.game_id = one_line(report.game_id)
+            continue
+        if out is not None:
+            with contextlib.suppress(StorageError, OSError):
+                out.put(
+                    report_key(settings.run_id, report.game_id),
+                    report.to_json(),
+                    content_type=REPORT_CONTENT_TYPE,
+                )
+    if os.environ.get(TASK_COUNT_ENV, "1") == "1":
+        _write_index(settings)
+    raise PlaysUnusable(message, reports)
+
+
+def _run_game(game_id: str, job: Job) -> GameReport:
+    """run_game, with any unexpected exception turned into the game's failed report."""
+    try:
+        return run_game(game_id, job)
+    except Exception as exc:  # a bug, or an error nobody foresaw: this game only
+        report = GameReport(run_id=job.run_id, game_id=one_line(str(game_id)), status="failed")
+        report.error = one_line(
+            f"unexpected error ({type(exc).__name__}: {str(exc)[:300]}); the other games were "
+            "not affected; please report this with the game's plays and videos"
+        )
+        with contextlib.suppress(Exception):
+            check_id("game", game_id)
+            write_report(report, job)
+        return report
 
 
 def _write_index(settings: Settings) -> None:
@@ -103,14 +171,22 @@ def _on_sigterm(callback: Callable[[], None]) -> Any:
 
 
 def _failed(settings: Settings, game_id: str, error: str) -> GameReport:
-    return GameReport(run_id=settings.run_id, game_id=game_id, status="failed", error=error)
+    return GameReport(
+        run_id=settings.run_id, game_id=game_id, status="failed", error=one_line(error)
+    )
+
+
+def _close(plays: PlaysSource) -> None:
+    close = getattr(plays, "close", None)
+    if close:
+        close()
 
 
 def _run_here(
-    settings: Settings, games: list[str], display: Display, stop: Any
+    settings: Settings, games: list[str], display: Display, stop: Any, plays: PlaysSource
 ) -> list[GameReport]:
     try:
-        job = build_job(settings, display, stop)
+        job = build_job(settings, display, stop, plays)
     except (PlaysError, StorageError) as exc:
         reports = [_failed(settings, g, str(exc)) for g in games]
         for r in reports:
@@ -127,7 +203,7 @@ def _run_here(
             report.status = "interrupted"
             write_report(report, job)
         else:
-            report = run_game(game_id, job)
+            report = _run_game(game_id, job)
         display.game_done(report)
         reports.append(report)
     return reports
@@ -164,8 +240,10 @@ def _worker_init(settings: Settings, q: Any, stop: Any) -> None:
 
 def _worker_run(game_id: str) -> GameReport:
     if _worker_job is None:
-        return GameReport(run_id="", game_id=game_id, status="failed", error=_worker_error)
-    return run_game(game_id, _worker_job)
+        return GameReport(
+            run_id="", game_id=one_line(game_id), status="failed", error=one_line(_worker_error)
+        )
+    return _run_game(game_id, _worker_job)
 
 
 def _run_pool(

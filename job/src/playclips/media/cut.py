@@ -170,6 +170,13 @@ class AngleReader:
             self._origin = Fraction(0)
         # Frames shown before the video's own start are hidden by an edit list.
         self._shown_from = v.start_time * self._tb if v.start_time is not None else None
+        # Where an MP4 index says the video ends (ticks): reading must reach it, or the file was
+        # cut short after its index was written.
+        self._indexed_end = (
+            v.start_time + v.duration
+            if v.frames and v.duration and v.start_time is not None and "mov" in c.format.name
+            else None
+        )
         self._first = self._first_packets()
         self._margin = Fraction(0)  # the seek margin that last worked
 
@@ -177,7 +184,8 @@ class AngleReader:
         """(pts, dts) of each copied stream's first packet: how "the file's start" is known."""
         first: dict[int, tuple[int, int | None]] = {}
         wanted = {s.index for s in self._copied}
-        self._seek_start()
+        with contextlib.suppress(av.error.FFmpegError):
+            self._seek_start()  # after opening, the demuxer is at the start anyway
         for count, p in enumerate(self._container.demux(*self._copied)):
             if p.pts is not None and p.stream.index not in first:
                 first[p.stream.index] = (p.pts, p.dts)
@@ -294,7 +302,17 @@ class AngleReader:
                 break
         else:
             w.eof = True
+            self._check_not_truncated(w, start)
         return w if w.finish() else None
+
+    def _check_not_truncated(self, w: _Window, start: Fraction) -> None:
+        shortfall = 2 * _frame_duration(self._video)
+        if self._indexed_end is not None and w.read_to < self._indexed_end - shortfall:
+            at = float(max(w.read_to * self._tb, start) - self._origin)
+            raise MediaError(
+                f"{self.name}: no video data after {at:.3f} s although the index lists it: "
+                "the file looks truncated; upload it again"
+            )
 
     # -- checking and writing the clip --------------------------------------------------------
 
@@ -367,6 +385,7 @@ class _Window:
     others: list[_Packet] = field(default_factory=list)
     at_start: bool = False  # the read began at the file's first video packet
     eof: bool = False
+    read_to: int = -(2**62)  # ticks: where the latest video frame read ends
     _first_seen: dict[int, Fraction] = field(default_factory=dict)
     _started: bool = False
     _tentative: list[_Packet] = field(default_factory=list)
@@ -390,6 +409,7 @@ class _Window:
                 self.at_start = r._first.get(index) == (p.pts, p.dts)
         if p.stream is not r._video:
             return self._add_other(p)
+        self.read_to = max(self.read_to, p.pts + (p.duration or 0))
         t = p.pts * r._tb
         if self._end_t is not None:
             self._video_after = max(self._video_after, t)

@@ -6,7 +6,10 @@ Settings (environment only; see docs/supabase.md):
                         secret_key_ref). It is sent only in the `apikey` and
                         `Authorization: Bearer` headers; it is never logged, never put in an
                         exception message, a report or a repr: any text that came from the
-                        server or from httpx is scrubbed of it before it is used.
+                        server or from httpx is scrubbed of it (raw, repr- and JSON-escaped,
+                        URL-encoded) before it is used, whatever the exception. Its characters
+                        are checked before its first use: printable ASCII with no space or
+                        line break (a wrapped paste), else a message that does not quote it.
 
 What one `load_game(game_id)` reads (the schema is supabase/migrations/*_playclips_schema.sql):
   GET /rest/v1/games?select=id&id=eq.<game>
@@ -36,9 +39,11 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +95,11 @@ class SupabasePlays:
 
         self.url = _check_url(url)
         _check_key(key)
+        if key in url or scrub(url, key) != url:  # every message names the URL
+            raise PlaysError(
+                f"{URL_ENV} contains the service key; set it to the project URL alone, such "
+                "as https://<project-ref>.supabase.co"
+            )
         self.__key = key
         self.retries = max(0, int(retries))
         self.backoff_s = max(0.0, float(backoff_s))
@@ -168,7 +178,12 @@ class SupabasePlays:
             try:
                 angle = check_angle(row.get("angle"))
                 offset = float(row.get("offset_s") or 0.0)
-            except (InvalidId, TypeError, ValueError) as exc:
+                if not math.isfinite(offset):
+                    raise ValueError(f"offset_s {offset!r} is not a finite number of seconds")
+                uri = row.get("uri") or ""
+                if not isinstance(uri, str) or not uri.isprintable():
+                    raise ValueError("uri must be text without control characters or breaks")
+            except (InvalidId, TypeError, ValueError, OverflowError) as exc:
                 raise PlaysError(
                     f"game_videos at {self.url}: bad row for game {game_id!r}: {exc}"
                 ) from None
@@ -196,6 +211,12 @@ class SupabasePlays:
             page = self._call(table, request)
             data = page.data if isinstance(page.data, list) else []
             for row in data:
+                if not isinstance(row, dict):
+                    raise PlaysError(
+                        f"{table} at {self.url} returned a row that is not an object (a "
+                        f"{type(row).__name__}) for game {game_id!r}; check {URL_ENV} points "
+                        "at the project's REST API"
+                    )
                 value = row.get(key) if isinstance(row, dict) else None
                 if isinstance(value, str) and value in keys:
                     raise PlaysError(
@@ -245,6 +266,15 @@ class SupabasePlays:
                     attempt += 1
                     continue
                 raise PlaysError(self._network(table, exc, attempt + 1)) from None
+            except PlaysError:
+                raise
+            except Exception as exc:  # anything else from the HTTP stack: its text may hold
+                # the key (an echoed header, a bad Content-Range), so only a scrubbed excerpt
+                what = self._scrub(f"{type(exc).__name__}: {exc}")[:200]
+                raise PlaysError(
+                    f"Supabase at {self.url} sent a response playclips cannot use while "
+                    f"reading {table} ({what}); check {URL_ENV} points at the project's API"
+                ) from None
 
     def _remember(self, response: httpx.Response) -> None:
         self._last.status = response.status_code
@@ -259,7 +289,7 @@ class SupabasePlays:
 
     # --- messages (scrubbed of the key)
     def _scrub(self, text: str) -> str:
-        return text.replace(self.__key, _REDACTED) if self.__key else text
+        return scrub(text, self.__key)
 
     def _detail(self, exc: APIError) -> str:
         parts = [str(p) for p in (exc.code, exc.message) if p]
@@ -316,9 +346,32 @@ def _play(row: dict[str, Any]) -> Play | PlayIssue:
     return play_from_row(fields)
 
 
+def scrub(text: str, key: str) -> str:
+    """`text` with `key` replaced in every form it may take in a message or a log line."""
+    if not key:
+        return text
+    forms = {
+        key,
+        repr(key)[1:-1],
+        json.dumps(key)[1:-1],
+        urllib.parse.quote(key, safe=""),
+        urllib.parse.quote_plus(key),
+        urllib.parse.quote(key),
+        key.encode("unicode_escape").decode("ascii"),
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        if form:
+            text = text.replace(form, _REDACTED)
+    return text
+
+
 def _check_url(url: str) -> str:
     text = (url or "").strip().rstrip("/")
-    parsed = httpx.URL(text) if text.startswith(("http://", "https://")) else None
+    try:
+        ok = text.isascii() and text.isprintable() and " " not in text
+        parsed = httpx.URL(text) if ok and text.startswith(("http://", "https://")) else None
+    except (httpx.InvalidURL, ValueError, TypeError):
+        parsed = None
     if parsed is None or not parsed.host:
         # The value is not echoed: a swapped URL and key would print the key.
         raise PlaysError(
@@ -328,7 +381,23 @@ def _check_url(url: str) -> str:
 
 
 def _check_key(key: str) -> None:
-    """Reject keys that can only see what RLS allows (anon/publishable): they read no rows."""
+    """Reject a key that cannot be sent as a header, or that can only see what RLS allows
+    (anon/publishable: it reads no rows). No message quotes the key."""
+    if "\n" in key or "\r" in key:
+        raise PlaysError(
+            f"{KEY_ENV} contains a line break (a wrapped paste?); set it to the key on one line"
+        )
+    if not key.isascii():
+        where = next(i for i, c in enumerate(key) if not c.isascii())
+        raise PlaysError(
+            f"{KEY_ENV} contains a non-ASCII character (at position {where + 1} of "
+            f"{len(key)}); copy the key again from the project's API settings"
+        )
+    if not key.isprintable() or " " in key:
+        raise PlaysError(
+            f"{KEY_ENV} contains a space, tab or control character; copy the key again from "
+            "the project's API settings"
+        )
     if key.startswith("sb_publishable_"):
         raise PlaysError(
             f"{KEY_ENV} holds a publishable key; playclips needs the secret (service-role) key"
