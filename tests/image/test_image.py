@@ -78,6 +78,8 @@ def image() -> Iterator[str]:
         # whose outbound HTTPS passes a TLS-inspecting proxy (the mount leaves no layer behind).
         "--network=host",
         "--layers",
+        "--label",
+        "playclips.image-test=1",
         "--tag",
         IMAGE,
         "--file",
@@ -86,6 +88,9 @@ def image() -> Iterator[str]:
     if Path(CA_BUNDLE).exists():
         build += ["--volume", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"]
     podman(*build, str(REPO / "job"), timeout=900)
+    # The image this tag held before a code change is now untagged: drop it (only ours, by
+    # label), so that reruns on a CI machine do not pile up images.
+    podman("image", "prune", "--force", "--filter", "label=playclips.image-test=1", check=False)
     print(
         f"\nimage: base {base.stdout.strip()} in {base_s:.0f} s; "
         f"build {time.monotonic() - started:.0f} s",
