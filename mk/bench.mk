@@ -8,7 +8,7 @@
 
 BENCH_ARGS ?=
 
-.PHONY: bench bench-full bench-tune
+.PHONY: bench bench-full bench-tune bench-sync
 bench: $(VENV_STAMP) ## Quick benchmark, every engine on 30-minute 720p60 angles (< 5 min).
 	$(BIN)/python -m bench.run --fixture 30min $(BENCH_ARGS)
 
@@ -17,3 +17,6 @@ bench-full: $(VENV_STAMP) ## Full benchmark on 3-hour angles (10 GB each) + flat
 
 bench-tune: $(VENV_STAMP) ## Sweep playclips' read buffer, GCS block size, in-flight limits.
 	$(BIN)/python -m bench.run --fixture 30min --tune $(BENCH_ARGS)
+
+bench-sync: $(VENV_STAMP) ## Sync a generated 3-hour 4-angle game: errors, bytes read, time.
+	$(BIN)/python -m bench.sync $(BENCH_ARGS)

@@ -10,7 +10,7 @@ import pytest
 from playclips.pipeline import run_game
 
 from .conftest import local_job, read_manifest, read_report, write_plays
-from .support.oracle import check_copy_clip, duration, frames, keyframe_times
+from .support.oracle import check_copy_clip, duration, frames, hash_clips, keyframe_times
 from .support.second_reader import check_with_second_reader
 from .support.sources import SOURCES, make_source
 
@@ -75,6 +75,7 @@ def test_every_clip_matches_the_source(name: str, workdir: Path) -> None:
     assert made == overlaps
     assert ("mid", "FAR_LEFT") in made
     carried = SOURCES[name].carried_audio
+    hash_clips([r["uri"] for r in records])
     for record in records:
         offset = OFFSETS[record["angle"]]
         play = by_play[record["play_id"]]

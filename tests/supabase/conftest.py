@@ -32,8 +32,9 @@ SECRET = "sb_secret_PLAYCLIPS-TEST-7c1e0b9f4d2a-DO-NOT-LEAK"
 # sent as offset=a&limit=b-a+1; `count=exact` as the Prefer header).
 GAMES_QUERY = "select=id&id=eq.{game}"
 VIDEOS_QUERY = (
-    "select=game_id%2Cangle%2Curi%2Coffset_s&game_id=eq.{game}&order=angle.asc"
-    "&offset={offset}&limit=1000"
+    "select=game_id%2Cangle%2Curi%2Coffset_s%2Cdrift_ppm%2Coffset_correction_s%2Csynced_at"
+    "%2Csync_confidence"
+    "&game_id=eq.{game}&order=angle.asc&offset={offset}&limit=1000"
 )
 PLAYS_QUERY = (
     "select=id%2Cgame_id%2Cplay_number%2Cstart_s%2Cend_s%2Clabel%2Cdescription%2Cattributes"

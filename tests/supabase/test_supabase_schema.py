@@ -41,7 +41,10 @@ pytestmark = pytest.mark.timeout(60)
 # What PostgREST runs for the source's three requests (same filter, order, limit/offset).
 GAMES_SQL = "select id from public.games where id = %(game)s"
 VIDEOS_SQL = (
-    "select game_id, angle, uri, offset_s from public.game_videos where game_id = %(game)s "
+    "select game_id, angle, uri, offset_s, drift_ppm, offset_correction_s, synced_at, "
+    "sync_confidence "
+    "from public.game_videos "
+    "where game_id = %(game)s "
     "order by angle asc limit %(limit)s offset %(offset)s"
 )
 PLAYS_SQL = (
@@ -253,7 +256,13 @@ def test_the_seed_is_the_demo_game(dbs: dict[str, str]) -> None:
     demo = _plays()
     assert fetch(dbs["supa"], GAMES_SQL, game=DEMO_GAME) == [{"id": DEMO_GAME}]
     videos = fetch(dbs["supa"], VIDEOS_SQL, game=DEMO_GAME, limit=1000, offset=0)
-    assert videos == sorted(demo["videos"], key=lambda v: v["angle"])
+    unsynced = {
+        "drift_ppm": 0.0,
+        "offset_correction_s": 0.0,
+        "synced_at": None,
+        "sync_confidence": None,
+    }
+    assert videos == [{**v, **unsynced} for v in sorted(demo["videos"], key=lambda v: v["angle"])]
     plays = fetch(dbs["supa"], PLAYS_SQL, game=DEMO_GAME, limit=1000, offset=0)
     expected = [
         {

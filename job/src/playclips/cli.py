@@ -7,6 +7,7 @@ an unusable plays file: every game's report then says why).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import warnings
@@ -85,6 +86,7 @@ def main() -> None:
 @setting_option("max_frame_pixels", type=click.IntRange(64 * 64))
 @setting_option("max_index_entries", type=click.IntRange(1000))
 @setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
+@setting_option("require_sync", is_flag=True)
 def run(game_ids: tuple[str, ...], **options: Any) -> None:
     """Clip GAME_IDS (or the games in the PLAYCLIPS_GAMES_URI file or PLAYCLIPS_GAMES, this
     task's share on Cloud Run).
@@ -101,6 +103,8 @@ def run(game_ids: tuple[str, ...], **options: Any) -> None:
         raise click.UsageError(
             "no games: give GAME_IDS, or set PLAYCLIPS_GAMES_URI or PLAYCLIPS_GAMES"
         )
+    if options["require_sync"]:
+        _warn_unsynced(settings, games)
     sys.exit(_run(settings, games))
 
 
@@ -554,6 +558,175 @@ def plays_push(plays_file: str, games: tuple[str, ...]) -> None:
         f"Pushed {result.games} game(s), {result.videos} video row(s), {result.plays} play(s) "
         f"to {target.url}"
     )
+
+
+# --- sync: each angle's offset and drift from its audio (docs/sync.md) -------------------------
+
+
+@main.command()
+@click.argument("game_ids", nargs=-1, required=True)
+@setting_option("plays", required=True)
+@setting_option("videos", required=True)
+@setting_option("angles")
+@setting_option("reference")
+@setting_option("windows", type=click.IntRange(3, 100))
+@setting_option("window_s", type=click.FloatRange(2, 60))
+@setting_option("max_offset_s", type=click.FloatRange(0.5, 3600))
+@setting_option("max_drift_ppm", type=click.FloatRange(1, 1000))
+@setting_option("min_confidence", type=click.FloatRange(0, 1))
+@click.option(
+    "--write/--no-write",
+    default=False,
+    help="Store offset_s, drift_ppm, confidence and when in the plays file's video rows or "
+    "in game_videos (angles below --min-confidence are refused, the others stored).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print one line per game: {"reference": ANGLE, "angles": {ANGLE: {"offset_s", '
+    '"drift_ppm", "confidence"}}} (a refused angle\'s unknown values are null).',
+)
+def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) -> None:
+    """Measure each angle's offset_s and drift_ppm against a reference angle from their audio.
+
+    Reads a few windows of audio spread across each game by range reads (never a whole
+    video). Offsets carry each camera's distance from the sound (~2.9 ms per metre); a video
+    row's offset_correction_s is added to them and kept. Exits 0 when every angle was
+    measured (and stored, with --write), 1 when an angle was refused or a game failed.
+    """
+    from .model import InvalidId, check_angle
+    from .plays import PlaysError, open_plays_source
+    from .storage import StorageError
+
+    try:
+        from .sync import SyncOptions, open_video_root, sync_game, video_resolver
+        from .sync.store import write_local, write_supabase
+        from .videos import game_videos
+    except ModuleNotFoundError as exc:  # numpy: the `sync` extra, not in the job image
+        raise click.ClickException(
+            f"playclips sync needs {exc.name}: pip install 'playclips[sync]'"
+        ) from None
+
+    try:
+        plays = check_plays(options["plays"])
+        videos = check_root("videos", options["videos"])
+        angles = parse_angles(options["angles"])
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if write and plays != "supabase" and not plays.lower().endswith(".json"):
+        raise click.UsageError(
+            f"--write: {plays} is a CSV plays file, which has no video rows to store offsets "
+            'in; convert it to JSON: {"plays": [...], "videos": [...]}'
+        )
+    if options["reference"]:
+        try:
+            check_angle(options["reference"])
+        except InvalidId as exc:
+            raise click.UsageError(f"--reference: {exc}") from None
+    measure = SyncOptions(
+        windows=options["windows"],
+        window_s=options["window_s"],
+        max_offset_s=options["max_offset_s"],
+        max_drift_ppm=options["max_drift_ppm"],
+        min_confidence=options["min_confidence"],
+    )
+    try:
+        source = open_plays_source(plays)
+        root = open_video_root(videos)
+        resolve = video_resolver(root)
+    except (PlaysError, StorageError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    code = 0
+    for game_id in game_ids:
+        try:
+            game = source.load_game(game_id)
+        except PlaysError as exc:
+            click.echo(f"error: {game_id}: {exc}", err=True)
+            code = 1
+            continue
+        game_angles = angles or game_videos(game, root, None).angles  # () = the game's own
+        reference = options["reference"] or game_angles[0]
+        if reference not in game_angles:
+            game_angles = (reference, *game_angles)
+        result = sync_game(game, game_angles, reference, resolve, measure)
+        code = code or (0 if result.ok else 1)
+        if as_json:
+            click.echo(json.dumps(result.to_json()))
+        else:
+            _print_sync(result)
+        for angle in result.angles.values():
+            if angle.refused:
+                click.echo(
+                    f"error: {game_id}: {angle.angle}: not synced: {angle.refused}", err=True
+                )
+        if write:
+            try:
+                if hasattr(source, "save_video_fields"):
+                    stored = write_supabase(source, game, result)
+                else:
+                    stored = write_local(plays, game, result)
+            except PlaysError as exc:
+                click.echo(f"error: {game_id}: nothing stored: {exc}", err=True)
+                code = 1
+                continue
+            click.echo(f"{game_id}: stored {', '.join(stored) or 'nothing'}", err=True)
+    sys.exit(code)
+
+
+def _print_sync(result: Any) -> None:
+    read = sum(a.bytes_read for a in result.angles.values())
+    size = sum(a.video_bytes for a in result.angles.values())
+    click.echo(
+        f"{result.game_id}: against {result.reference} ({result.seconds:.1f} s, read "
+        f"{read / 1e6:.1f} MB of {size / 1e6:.1f} MB)"
+    )
+    click.echo(f"  {'angle':<12} {'offset_s':>11} {'drift_ppm':>10} {'confidence':>10}  windows")
+    for a in result.angles.values():
+        if a.offset_s is None or a.drift_ppm is None:
+            click.echo(f"  {a.angle:<12} {'-':>11} {'-':>10} {a.confidence:>10.2f}  refused")
+            continue
+        if a.angle == result.reference:
+            how = "reference (kept)"
+        else:
+            how = f"{a.windows_agreeing}/{a.windows_tried} agree, {a.residual_ms:.2f} ms scatter"
+            if a.correction_s:
+                how += f", includes correction {a.correction_s:+g} s"
+            if a.refused:
+                how += ", refused"
+        click.echo(
+            f"  {a.angle:<12} {a.offset_s:>11.6f} {a.drift_ppm:>10.3f} {a.confidence:>10.2f}  {how}"
+        )
+    if not any(a.ok for a in result.angles.values() if a.angle != result.reference):
+        return
+    click.echo(
+        "  Offsets include each camera's distance from the sound compared with the reference "
+        "(~2.9 ms per metre); set offset_correction_s on a video row to correct it. Drift does "
+        "not depend on distance."
+    )
+
+
+def _warn_unsynced(settings: Settings, games: list[str]) -> None:
+    """`run --require-sync`: one warning per game with angles sync never measured."""
+    from .plays import PlaysError, open_plays_source
+
+    try:
+        source = open_plays_source(settings.plays)
+    except PlaysError:
+        return  # the run itself reports it
+    for game_id in games:
+        try:
+            videos = source.load_game(game_id).videos
+        except PlaysError:
+            continue
+        missing = [a for a in settings.angles if a not in videos or not videos[a].synced_at]
+        if missing:
+            click.echo(
+                f"warning: {game_id}: {', '.join(missing)} never synced (offset as entered, no "
+                f"drift): run `playclips sync {game_id} --plays ... --videos ... --write`",
+                err=True,
+            )
 
 
 if __name__ == "__main__":

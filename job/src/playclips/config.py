@@ -115,6 +115,13 @@ SETTINGS: dict[str, Setting] = {
         "text or json.",
         "auto",
     ),
+    "require_sync": Setting(
+        "--require-sync",
+        "PLAYCLIPS_REQUIRE_SYNC",
+        "Warn about every game with an angle that `playclips sync --write` never measured "
+        "(its offset is as entered, its drift 0).",
+        False,
+    ),
 }
 
 # Set by the workflow per execution; read by `playclips run` when no GAME_ID is given.
@@ -225,6 +232,48 @@ LIMITS: dict[str, Limit] = {
 }
 
 
+# Options of `playclips sync` (docs/sync.md).
+SYNC_SETTINGS: dict[str, Setting] = {
+    "reference": Setting(
+        "--reference",
+        "PLAYCLIPS_SYNC_REFERENCE",
+        "The angle the others are measured against; it keeps its offset_s and drift_ppm "
+        "(default: the first of --angles).",
+    ),
+    "windows": Setting(
+        "--windows",
+        "PLAYCLIPS_SYNC_WINDOWS",
+        "Audio windows compared, spread evenly across the game (more: surer, more bytes read).",
+        10,
+    ),
+    "window_s": Setting(
+        "--window",
+        "PLAYCLIPS_SYNC_WINDOW_S",
+        "Seconds of audio per window.",
+        10.0,
+    ),
+    "max_offset_s": Setting(
+        "--max-offset",
+        "PLAYCLIPS_SYNC_MAX_OFFSET_S",
+        "Seconds either side of an angle's current offset searched for the reference's sound; "
+        "every extra second reads 2 s more audio of each angle.",
+        30.0,
+    ),
+    "max_drift_ppm": Setting(
+        "--max-drift",
+        "PLAYCLIPS_SYNC_MAX_DRIFT_PPM",
+        "Largest clock drift believed, in parts per million (consumer cameras: within 50).",
+        200.0,
+    ),
+    "min_confidence": Setting(
+        "--min-confidence",
+        "PLAYCLIPS_SYNC_MIN_CONFIDENCE",
+        "An angle measured with less confidence (0-1) is refused: reported, never stored.",
+        0.6,
+    ),
+}
+
+
 def limit(name: str, environ: dict[str, str] | None = None) -> int:
     """The value of limit `name`: its environment variable, else its default.
 
@@ -251,7 +300,7 @@ def check_limits(environ: dict[str, str] | None = None) -> dict[str, int]:
 
 def find_setting(name: str) -> Setting:
     """The entry for `name` in one of the settings tables."""
-    for table in (SETTINGS, DATASET_SETTINGS, FINALIZE_SETTINGS, TRIGGER_SETTINGS):
+    for table in (SETTINGS, DATASET_SETTINGS, FINALIZE_SETTINGS, TRIGGER_SETTINGS, SYNC_SETTINGS):
         if name in table:
             return table[name]
     raise KeyError(name)

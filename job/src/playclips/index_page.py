@@ -260,7 +260,9 @@ def _play_table(game: GameView, href: Href) -> str:
     rows = [
         f'<table class="plays"><caption>{len(game.records)} clips of {len(by_play)} plays'
         "</caption>",
-        "<thead><tr><th>play</th>" + "".join(f"<th>{e(a)}</th>" for a in angles) + "</tr></thead>",
+        "<thead><tr><th>play</th>"
+        + "".join(f"<th>{e(a)}{_timing(game.report, a)}</th>" for a in angles)
+        + "</tr></thead>",
         "<tbody>",
     ]
     for play_id, cells in by_play.items():
@@ -289,6 +291,23 @@ def _play_table(game: GameView, href: Href) -> str:
         rows.append("".join(row) + "</tr>")
     rows.append("</tbody></table>")
     return "\n".join(rows)
+
+
+def _timing(report: dict[str, Any], angle: str) -> str:
+    """How the angle's file maps onto the game clock: offset, drift, and whether sync measured
+    them (the report's angle entry; empty for an angle the report does not list)."""
+    a = next((x for x in _dicts(report.get("angles")) if x.get("angle") == angle), None)
+    if a is None or not isinstance(a.get("offset_s"), (int, float)):
+        return ""
+    parts = [f"offset {a['offset_s']:+.3f} s"]
+    if isinstance(a.get("drift_ppm"), (int, float)) and a["drift_ppm"]:
+        parts.append(f"drift {a['drift_ppm']:+.2f} ppm")
+    confidence = a.get("sync_confidence")
+    if a.get("synced_at") and isinstance(confidence, (int, float)):
+        parts.append(f"synced {str(a['synced_at'])[:10]}, confidence {confidence:.2f}")
+    else:
+        parts.append("never synced")
+    return f'<div class="timing">{html.escape(" · ".join(parts))}</div>'
 
 
 def _clip_cell(record: dict[str, Any], href: Href) -> str:
@@ -389,6 +408,7 @@ _CSS = (
     "th.play{min-width:10em;max-width:16em;font-weight:normal}"
     ".label{font-weight:bold;overflow-wrap:anywhere}.id,.times,.offsets{color:#555}"
     "th .status{display:inline-block;margin-top:.2em}"
+    ".timing{font-weight:normal;font-size:.8em;color:#555}"
     "video{width:256px;aspect-ratio:16/9;background:#222;display:block}"
     ".note{color:#a50;max-width:256px}.none{color:#999}"
     ".sheets img{max-width:100%;margin:.3em 0}"

@@ -63,13 +63,24 @@ class Video:
     """One angle of a game: where its file is and how its timeline maps onto the game's.
 
     `uri` is absolute (gs://..., /path) or relative to the video root. Time in the file is
-    the game time plus `offset_s`.
+    `offset_s + game time * (1 + drift_ppm / 1e6)`: `drift_ppm` is how much faster this
+    camera's clock runs than the game's reference clock (0 = same clock). `synced_at` is when
+    `playclips sync` last measured them (None: never); `offset_correction_s` is a hand-set
+    correction that sync adds to the offset it measures from the audio (and never changes).
     """
 
     game_id: str
     angle: str
     uri: str
     offset_s: float = 0.0
+    drift_ppm: float = 0.0
+    synced_at: str | None = None
+    offset_correction_s: float = 0.0
+    sync_confidence: float | None = None  # how sure the last sync was (0-1); None: never synced
+
+    def file_time(self, game_s: float) -> float:
+        """Where game time `game_s` falls in this angle's file, in seconds."""
+        return self.offset_s + game_s * (1.0 + self.drift_ppm / 1e6)
 
 
 @dataclass(frozen=True)

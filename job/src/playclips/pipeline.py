@@ -300,9 +300,22 @@ def _write_sheet(
 ) -> None:
     """Put the contact sheet; a failure is noted in the report but fails no clip."""
     try:
-        report.contact_sheet = write_contact_sheet(job.out, report.game_id, angles, records, tiles)
+        timing = {a.angle: _timing_line(a) for a in report.angles}
+        report.contact_sheet = write_contact_sheet(
+            job.out, report.game_id, angles, records, tiles, timing
+        )
     except (StorageError, OSError, ValueError) as exc:
         report.contact_sheet_error = f"the contact sheet was not written: {exc}"
+
+
+def _timing_line(angle: AngleReport) -> str:
+    """One short line: how the angle's file maps onto the game clock, and its last sync."""
+    line = f"{angle.offset_s:+.3f} s"
+    if angle.drift_ppm:
+        line += f", {angle.drift_ppm:+.1f} ppm"
+    if angle.synced_at and angle.sync_confidence is not None:
+        return line + f", synced ({angle.sync_confidence:.2f})"
+    return line + ", never synced"
 
 
 def _status(report: GameReport, job: Job) -> str:
@@ -346,6 +359,10 @@ def _run_angle(
     game: Game, angle: str, specs: list[ClipSpec], videos: GameVideos, job: Job, work: _GameWork
 ) -> tuple[AngleReport, list[dict[str, Any]], dict[str, list[PlayIssue]]]:
     report = AngleReport(angle=angle)
+    if angle in game.videos:
+        video = game.videos[angle]
+        report.offset_s, report.drift_ppm = video.offset_s, video.drift_ppm
+        report.synced_at, report.sync_confidence = video.synced_at, video.sync_confidence
     issues: dict[str, list[PlayIssue]] = {"rejected": [], "warnings": [], "failed": []}
     records: list[dict[str, Any]] = []
     started = time.monotonic()

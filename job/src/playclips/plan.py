@@ -1,8 +1,9 @@
 """Plays + videos -> validated clip specs. Pure: no I/O, no clock.
 
 Two steps, because the second needs the video's duration and the first must not:
-`plan_game` checks each play and maps it onto each angle's timeline (angle time = play time +
-the angle's offset_s); `fit_to_video` then drops specs that start after one angle's end.
+`plan_game` checks each play and maps it onto each angle's timeline (Video.file_time: angle
+time = offset_s + play time x (1 + drift_ppm / 1e6)); `fit_to_video` then drops specs that
+start after one angle's end.
 Rejected plays come back as PlayIssues with a reason a person can act on.
 """
 
@@ -13,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from .model import ClipSpec, Game, Play, PlayIssue
+from .model import ClipSpec, Game, Play, PlayIssue, Video
 
 
 def plan_game(game: Game, angles: Sequence[str]) -> tuple[list[ClipSpec], list[PlayIssue]]:
@@ -48,9 +49,10 @@ def plan_game(game: Game, angles: Sequence[str]) -> tuple[list[ClipSpec], list[P
     valid.sort(key=lambda p: (p.start_s, p.play_id))
     specs: list[ClipSpec] = []
     for angle in angles:
-        offset = game.videos[angle].offset_s if angle in game.videos else 0.0
+        video = game.videos.get(angle) or Video(game.game_id, angle, "")
+        offset = video.offset_s
         for play in valid:
-            start, end = play.start_s + offset, play.end_s + offset
+            start, end = video.file_time(play.start_s), video.file_time(play.end_s)
             if end <= 0:
                 issues.append(
                     PlayIssue(

@@ -55,6 +55,11 @@ class AngleReport:
     read_requests: int = 0
     retries: int = 0  # transient storage failures retried while reading this angle's video
     seconds: float = 0.0
+    # How this angle's file maps onto the game's clock (the video row; `playclips sync`).
+    offset_s: float = 0.0
+    drift_ppm: float = 0.0
+    synced_at: str | None = None
+    sync_confidence: float | None = None
 
 
 @dataclass

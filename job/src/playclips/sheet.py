@@ -29,7 +29,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -45,7 +45,7 @@ TILE = (192, 108)  # thumbnail box (16:9); other aspect ratios are letterboxed i
 CAPTION_H = 30
 GAP = 6
 MARGIN = 10
-HEADER_H = 44
+HEADER_H = 60
 BACKGROUND = (24, 24, 24)
 LETTERBOX = (0, 0, 0)
 TEXT = (235, 235, 235)
@@ -180,8 +180,11 @@ def write_contact_sheet(
     angles: Sequence[str],
     records: Sequence[dict[str, Any]],
     tiles: Tiles,
+    timing: Mapping[str, str] | None = None,
 ) -> str:
     """Compose and put the game's contact-sheet pages and its layout; return page 1's URI.
+
+    `timing` is a short line per angle shown under its name (its offset, drift and last sync).
 
     `records` are the manifest lines (one per clip); a tile missing from `tiles` is taken from
     the previous sheet when it shows the same clip version, else decoded from the clip object.
@@ -208,7 +211,9 @@ def write_contact_sheet(
         draw.text((MARGIN, 8), heading, fill=TEXT, font=title)
         for c, angle in enumerate(columns):
             x, _, _, _ = tile_box(0, c)
-            draw.text((x, HEADER_H - 18), angle, fill=MUTED, font=small)
+            draw.text((x, HEADER_H - 32), angle, fill=MUTED, font=small)
+            if timing and timing.get(angle):
+                draw.text((x, HEADER_H - 17), timing[angle], fill=MUTED, font=small)
         for row, play in enumerate(page_plays):
             for c, angle in enumerate(columns):
                 record = cell.get((play["play_id"], angle))

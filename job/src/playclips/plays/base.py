@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
-from ..model import Game, InvalidId, Play, PlayIssue, check_id
+from ..model import Game, InvalidId, Play, PlayIssue, Video, check_angle, check_id
 
 
 class PlaysError(Exception):
@@ -211,3 +211,50 @@ def play_from_row(row: dict[str, Any], where: str = "") -> Play | PlayIssue:
         description=description,
         attributes=attributes,
     )
+
+
+def video_from_row(game_id: str, row: dict[str, Any]) -> Video:
+    """Turn one video row (plays file `videos` entry or `game_videos` row) into a Video.
+
+    `offset_s`, `drift_ppm` and `offset_correction_s` default to 0 when absent or null.
+    Raises InvalidId or ValueError naming the bad field.
+    """
+    angle = check_angle(row.get("angle"))
+    offset, drift, correction = (
+        _number(row, name) for name in ("offset_s", "drift_ppm", "offset_correction_s")
+    )
+    synced = row.get("synced_at")
+    confidence = row.get("sync_confidence")
+    confidence = None if confidence in (None, "") else _number(row, "sync_confidence")
+    uri = row.get("uri") or ""
+    if not isinstance(uri, str):
+        raise ValueError("uri must be text")
+    if not uri.isprintable():
+        raise ValueError("uri contains a control character or line break")
+    return Video(
+        game_id,
+        angle,
+        uri,
+        offset,
+        drift,
+        str(synced) if synced not in (None, "") else None,
+        correction,
+        confidence,
+    )
+
+
+def _number(row: dict[str, Any], name: str) -> float:
+    """A finite number field; absent, null or empty means 0."""
+    value = row.get(name)
+    unit = " of seconds" if name.endswith("_s") else ""
+    if value is None or value == "":
+        return 0.0
+    if isinstance(value, (bool, BadNumber, dict, list)):
+        raise ValueError(f"{name} {value!r} is not a finite number{unit}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} {number!r} is not a finite number{unit}")
+    return number

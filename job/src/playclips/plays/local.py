@@ -10,7 +10,8 @@ line break inside a quoted field stays part of the field, and U+2028 is an ordin
 
 JSON: either a list of play rows with the same fields, or an object
 `{"plays": [...], "videos": [{"game_id", "angle", "uri", "offset_s"}, ...]}` where a video row
-sets an angle's file (relative to the video root, or absolute) and its time offset.
+sets an angle's file (relative to the video root, or absolute) and its time offset; optional
+`drift_ppm` and the fields `playclips sync` writes are read by plays.base.video_from_row.
 Angles without a video row are looked up as `{game_id}/{ANGLE}.*` below the video root.
 
 What makes the whole file unusable (PlaysError, naming the line where there is one): not
@@ -39,17 +40,17 @@ from pathlib import Path
 from typing import Any
 
 from ..config import LIMITS, ConfigError, limit
-from ..model import Game, InvalidId, Play, PlayIssue, Video, check_angle
+from ..model import Game, InvalidId, Play, PlayIssue, Video
 from .base import (
     KNOWN_PLAY_FIELDS,
     MAX_TEXT_CHARS,
     REQUIRED_PLAY_FIELDS,
-    BadNumber,
     PlaysError,
     UnknownGame,
     json_number_hooks,
     play_from_row,
     repeated_keys,
+    video_from_row,
 )
 
 # The csv module's own default limit, and the longest label or description (base.py).
@@ -115,21 +116,9 @@ class LocalPlaysFile:
             twice = repeated_keys(row, "it")
             if twice:
                 raise ValueError(twice)
-            angle = check_angle(row.get("angle"))
-            offset = row.get("offset_s")
-            if isinstance(offset, (BadNumber, bool, dict, list)):
-                raise ValueError(f"offset_s {offset!r} is not a finite number of seconds")
-            offset = float(offset or 0.0)
-            if offset != offset or offset in (float("inf"), float("-inf")):
-                raise ValueError(f"offset_s {offset!r} is not a finite number of seconds")
-            uri = row.get("uri") or ""
-            if not isinstance(uri, str):
-                raise ValueError("uri must be text")
-            if _CONTROL.search(uri):
-                raise ValueError("uri contains a control character or line break")
-        except (InvalidId, ValueError, OverflowError) as exc:
+            return video_from_row(str(row.get("game_id")), row)
+        except (InvalidId, TypeError, ValueError, OverflowError) as exc:
             raise PlaysError(f"{self.path}: bad video row {shown}: {exc}") from None
-        return Video(str(row.get("game_id")), angle, uri, offset)
 
 
 def _read(path: Path) -> tuple[list[_Row], list[dict[str, Any]]]:

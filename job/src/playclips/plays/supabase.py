@@ -13,10 +13,16 @@ Settings (environment only; see docs/supabase.md):
 
 What one `load_game(game_id)` reads (the schema is supabase/migrations/*_playclips_schema.sql):
   GET /rest/v1/games?select=id&id=eq.<game>
-  GET /rest/v1/game_videos?select=game_id,angle,uri,offset_s&game_id=eq.<game>
+  GET /rest/v1/game_videos?select=game_id,angle,uri,offset_s,drift_ppm,
+      offset_correction_s,synced_at,sync_confidence&game_id=eq.<game>
       &order=angle.asc&offset=<n>&limit=1000                         Prefer: count=exact
   GET /rest/v1/plays?select=id,game_id,play_number,start_s,end_s,label,description,attributes
       &game_id=eq.<game>&order=start_s.asc,id.asc&offset=<n>&limit=1000  Prefer: count=exact
+
+What `playclips sync --write` sends per angle (save_video_fields):
+  PATCH /rest/v1/game_videos?game_id=eq.<game>&angle=eq.<ANGLE>   the sync fields as JSON,
+      Prefer: return=representation; when that updates no row:
+  POST /rest/v1/game_videos                                        the row, with its uri
 
 Pagination: PostgREST returns at most `max-rows` rows per request (1000 on Supabase by default,
 and a project may lower it), so every list is read in pages with `.range(a, b)` (sent as
@@ -39,7 +45,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import os
 import threading
 import time
@@ -51,19 +56,19 @@ import httpx
 from postgrest.exceptions import APIError
 from postgrest.types import CountMethod
 
-from ..model import Game, InvalidId, Play, PlayIssue, Video, check_angle, check_id
-from .base import PlaysError, UnknownGame, play_from_row
+from ..model import Game, InvalidId, Play, PlayIssue, Video, check_id
+from .base import PlaysError, UnknownGame, play_from_row, video_from_row
 
 URL_ENV = "SUPABASE_URL"
 KEY_ENV = "SUPABASE_SERVICE_KEY"
 MIGRATION_HINT = (
-    "apply the migration supabase/migrations/*_playclips_schema.sql "
+    "apply the migrations supabase/migrations/*_playclips_schema.sql, oldest first "
     "(`supabase db push`, or `psql -f`; see docs/supabase.md)"
 )
 
 PAGE_ROWS = 1000
 GAME_COLUMNS = "id"
-VIDEO_COLUMNS = "game_id,angle,uri,offset_s"
+VIDEO_COLUMNS = "game_id,angle,uri,offset_s,drift_ppm,offset_correction_s,synced_at,sync_confidence"
 PLAY_COLUMNS = "id,game_id,play_number,start_s,end_s,label,description,attributes"
 VIDEO_ORDER = (("angle", False),)
 PLAY_ORDER = (("start_s", False), ("id", False))
@@ -171,23 +176,44 @@ class SupabasePlays:
             (plays if isinstance(item, Play) else issues).append(item)  # type: ignore[arg-type]
         return Game(game_id, tuple(plays), videos, tuple(issues))
 
+    # --- writing what `playclips sync` measured (sync/store.py chooses the fields)
+    def save_video_fields(
+        self, game_id: str, angle: str, fields: dict[str, Any], uri: str = ""
+    ) -> None:
+        """Set `fields` on the game's row for `angle` in game_videos (PATCH); when there is no
+        such row, insert one with `uri` (POST). Raises PlaysError saying what failed."""
+        table = self._client.table
+        updated = self._call(
+            "game_videos",
+            lambda: (
+                table("game_videos")
+                .update(fields)
+                .eq("game_id", game_id)
+                .eq("angle", angle)
+                .execute()
+            ),
+        )
+        if updated.data:
+            return
+        if not uri:
+            raise PlaysError(
+                f"game_videos at {self.url} has no row for game {game_id!r}, angle {angle}, "
+                "and no video uri is known to add one"
+            )
+        row = {"game_id": game_id, "angle": angle, "uri": uri, **fields}
+        self._call("game_videos", lambda: table("game_videos").insert(row).execute())
+
     # --- reading
     def _videos(self, game_id: str, rows: list[dict[str, Any]]) -> dict[str, Video]:
         videos: dict[str, Video] = {}
         for row in rows:
             try:
-                angle = check_angle(row.get("angle"))
-                offset = float(row.get("offset_s") or 0.0)
-                if not math.isfinite(offset):
-                    raise ValueError(f"offset_s {offset!r} is not a finite number of seconds")
-                uri = row.get("uri") or ""
-                if not isinstance(uri, str) or not uri.isprintable():
-                    raise ValueError("uri must be text without control characters or breaks")
+                video = video_from_row(game_id, row)
             except (InvalidId, TypeError, ValueError, OverflowError) as exc:
                 raise PlaysError(
                     f"game_videos at {self.url}: bad row for game {game_id!r}: {exc}"
                 ) from None
-            videos[angle] = Video(game_id, angle, str(row.get("uri") or ""), offset)
+            videos[video.angle] = video
         return videos
 
     def _pages(
