@@ -255,10 +255,14 @@ def test_docker_build_problems_flags_missing_files(tmp_path):
 
 def test_the_image_runs_playclips_as_a_non_root_user():
     text = (wc.REPO / "job" / "Dockerfile").read_text()
-    assert 'ENTRYPOINT ["playclips"]' in text and 'CMD ["run"]' in text
+    # tini as PID 1 (tests/image runs the image and sends it SIGTERM).
+    assert 'ENTRYPOINT ["/usr/bin/tini", "--", "playclips"]' in text and 'CMD ["run"]' in text
     final_stage = text.rsplit("\nFROM ", 1)[1]
     assert "\nUSER 10001:10001" in final_stage
-    assert "--no-install-recommends ffmpeg" in final_stage
+    assert "--no-install-recommends tini" in final_stage
+    # The ffmpeg CLI comes from the imageio-ffmpeg wheel in the venv, not from Debian.
+    assert "ffmpeg" not in final_stage.split("apt-get install", 1)[1].split("\n", 1)[0]
+    assert "imageio_ffmpeg.get_ffmpeg_exe()" in text
     assert "PYTHONUNBUFFERED=1" in final_stage
 
 

@@ -27,12 +27,42 @@ from google.cloud.workflows.executions_v1.services.executions.transports import 
 
 from playclips import trigger
 from playclips.cli import main
-from playclips.trigger import TriggerError, console_url, execution_argument, resolve_target
+from playclips.config import games_from_uri
+from playclips.trigger import (
+    Target,
+    TriggerError,
+    check_games,
+    console_url,
+    execution_argument,
+    resolve_target,
+    write_games,
+)
+
+from ..support.fake_gcs import FakeGcs, start_fake_gcs
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = "google.cloud.workflows.executions.v1.Executions"
 PARENT = "projects/proj-1/locations/europe-west1/workflows/playclips"
 EXECUTION = f"{PARENT}/executions/0c5e-run"
+BUCKET = "training-t"
+
+
+@pytest.fixture(scope="module")
+def fake_gcs() -> Any:
+    server = start_fake_gcs()
+    server.create_bucket(BUCKET)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gcs_env(fake_gcs: FakeGcs, monkeypatch: pytest.MonkeyPatch) -> FakeGcs:
+    """The trigger's storage client (and the job's reader) talk to fake-gcs-server."""
+    for name, value in fake_gcs.env().items():
+        monkeypatch.setenv(name, value)
+    return fake_gcs
 
 
 class FakeExecutions:
@@ -144,6 +174,8 @@ def cloud_args(*extra: str) -> list[str]:
         "europe-west1",
         "--workflow",
         "playclips",
+        "--training-bucket",
+        BUCKET,
         *extra,
     ]
 
@@ -154,19 +186,26 @@ def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cloud_trigger_sends_one_create_execution_with_the_input_as_json(
-    executions_server, monkeypatch: pytest.MonkeyPatch
+    executions_server, monkeypatch: pytest.MonkeyPatch, gcs_env: FakeGcs
 ) -> None:
     fake, client = executions_server
     monkeypatch.setattr(trigger, "executions_client", lambda: client)
-    args = cloud_args("--mode", "encode", "--height", "720", "--fps", "29.97", "--crf", "23")
+    args = cloud_args(
+        "--mode", "encode", "--height", "720", "--fps", "29.97", "--crf", "23", "--run-id", "r-1"
+    )
     result = CliRunner().invoke(main, args, env={"PLAYCLIPS_SPLITS": "0.9,0.1,0"})
     assert result.exit_code == 0, result.output
     ((method, request, metadata),) = fake.requests
     assert method == "CreateExecution"
     assert request.parent == PARENT
+    # The games went to the training bucket first, where the workflow and every task read them.
+    uri = f"gs://{BUCKET}/runs/r-1/games.json"
+    assert games_from_uri(uri) == ["g1", "g2"]
+    assert f"Games (2): {uri}" in result.output
     # The REST body is {"argument": "<this string>"}: the workflow's input, JSON-encoded.
     assert json.loads(request.execution.argument) == {
-        "games": ["g1", "g2"],
+        "games_uri": uri,
+        "run_id": "r-1",
         "mode": "encode",
         "height": 720,
         "fps": 29.97,
@@ -183,7 +222,7 @@ def test_cloud_trigger_sends_one_create_execution_with_the_input_as_json(
 
 
 def test_cloud_trigger_waits_and_prints_the_summary(
-    executions_server, monkeypatch: pytest.MonkeyPatch, fast_polls: None
+    executions_server, monkeypatch: pytest.MonkeyPatch, fast_polls: None, gcs_env: FakeGcs
 ) -> None:
     fake, client = executions_server
     monkeypatch.setattr(trigger, "executions_client", lambda: client)
@@ -212,7 +251,7 @@ def test_cloud_trigger_waits_and_prints_the_summary(
     ids=["a-game-failed", "execution-failed"],
 )
 def test_cloud_trigger_exits_1_when_the_run_or_a_game_failed(
-    executions_server, monkeypatch: pytest.MonkeyPatch, fast_polls: None
+    executions_server, monkeypatch: pytest.MonkeyPatch, fast_polls: None, gcs_env: FakeGcs
 ) -> None:
     _, client = executions_server
     monkeypatch.setattr(trigger, "executions_client", lambda: client)
@@ -232,6 +271,7 @@ def test_cloud_target_comes_from_terraform_output(
         "project_id": {"value": "proj-9", "type": "string", "sensitive": False},
         "region": {"value": "us-central1", "type": "string", "sensitive": False},
         "workflow_name": {"value": "playclips-prod", "type": "string", "sensitive": False},
+        "training_bucket": {"value": "train-9", "type": "string", "sensitive": False},
     }
     fake = bin_dir / "terraform"
     fake.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\ncat <<'EOF'\n{json.dumps(outputs)}\nEOF\n")
@@ -240,9 +280,10 @@ def test_cloud_target_comes_from_terraform_output(
     monkeypatch.chdir(tmp_path)
     target = resolve_target("prod")
     assert target.parent == "projects/proj-9/locations/us-central1/workflows/playclips-prod"
+    assert target.bucket == "train-9"
     assert calls.read_text().split() == [f"-chdir={Path('terraform/envs/prod')}", "output", "-json"]
-    # Flags win; terraform is not asked when all three are given.
-    assert resolve_target("prod", "p", "r", "w").parent == "projects/p/locations/r/workflows/w"
+    # Flags win; terraform is not asked when all four are given.
+    assert resolve_target("prod", "p", "r", "w", "b").parent == "projects/p/locations/r/workflows/w"
     assert len(calls.read_text().splitlines()) == 1
     with pytest.raises(TriggerError, match="does not exist"):
         resolve_target("dev")
@@ -250,14 +291,52 @@ def test_cloud_target_comes_from_terraform_output(
 
 def test_bad_input_fails_before_any_request() -> None:
     with pytest.raises(TriggerError, match="invalid game id"):
-        execution_argument(["ok-1", "../etc"])
+        check_games(["ok-1", "../etc"])
     with pytest.raises(TriggerError, match="twice"):
-        execution_argument(["g1", "g1"])
+        check_games(["g1", "g1"])
     with pytest.raises(TriggerError, match="at most 10000"):
-        execution_argument([f"g{i}" for i in range(10_001)])
-    assert execution_argument(["g1"], mode=None, crf=20) == {"games": ["g1"], "crf": 20}
+        check_games([f"g{i}" for i in range(10_001)])
+    assert execution_argument("gs://b/runs/r/games.json", "r", mode=None, crf=20) == {
+        "games_uri": "gs://b/runs/r/games.json",
+        "run_id": "r",
+        "crf": 20,
+    }
     with pytest.raises(TriggerError):
         console_url("projects/p/workflows/w")
+
+
+def test_ten_thousand_ids_of_128_characters_go_to_the_bucket_not_the_argument(
+    gcs_env: FakeGcs,
+) -> None:
+    """The Executions API caps an argument at 32 KB; the list is ~1.3 MB."""
+    from google.cloud import storage
+
+    games = [f"g{i:05d}-" + "x" * (128 - 7) for i in range(10_000)]
+    assert len(json.dumps(games)) > 40 * 32 * 1024
+    client = storage.Client(project="playclips-test")
+    uri = write_games(Target("p", "r", "w", BUCKET), "big-run", games, client)
+    assert uri == f"gs://{BUCKET}/runs/big-run/games.json"
+    assert games_from_uri(uri) == games
+    blob = client.bucket(BUCKET).get_blob("runs/big-run/games.json")
+    assert blob.metadata == {"game_count": "10000"}
+    assert len(json.dumps(execution_argument(uri, "big-run", mode="copy"))) < 200
+    # A rerun with the same run id replaces the list.
+    write_games(Target("p", "r", "w", BUCKET), "big-run", ["g1"], client)
+    assert games_from_uri(uri) == ["g1"]
+
+
+def test_a_bucket_the_trigger_cannot_write_is_one_clear_error(
+    executions_server, monkeypatch: pytest.MonkeyPatch, gcs_env: FakeGcs
+) -> None:
+    fake, client = executions_server
+    monkeypatch.setattr(trigger, "executions_client", lambda: client)
+    args = [a if a != BUCKET else "no-such-bucket" for a in cloud_args("--run-id", "r-2")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "could not write the games list to gs://no-such-bucket/runs/r-2/games.json" in (
+        result.output
+    )
+    assert fake.requests == []  # no execution was started
 
 
 def test_local_trigger_needs_plays_and_videos_for_other_games(tmp_path: Path) -> None:
@@ -307,3 +386,52 @@ def test_make_trigger_wants_games() -> None:
         text=True,
     )
     assert proc.returncode == 2 and "GAMES=" in proc.stderr
+
+
+def test_ten_thousand_ids_from_a_games_file_start_one_small_execution(
+    executions_server, monkeypatch: pytest.MonkeyPatch, gcs_env: FakeGcs, tmp_path: Path
+) -> None:
+    """The whole path a long list takes: file -> trigger -> bucket object -> small argument.
+
+    As one shell argument (`make trigger GAMES="..."` runs one `sh -c` line) 10,000 ids of 128
+    characters exceed Linux's 128 KiB limit on a single argument, hence --games-file.
+    """
+    games = [f"g{i:05d}-" + "y" * (128 - 7) for i in range(10_000)]
+    assert len(" ".join(games)) > 32 * 4096  # MAX_ARG_STRLEN
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(games) + "\n")
+    fake, client = executions_server
+    monkeypatch.setattr(trigger, "executions_client", lambda: client)
+    args = cloud_args("--games-file", str(ids), "--run-id", "ten-k")
+    args.remove("g1")
+    args.remove("g2")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    ((_, request, _),) = fake.requests
+    assert len(request.execution.argument) < 200  # the Executions API allows 32 KB
+    assert json.loads(request.execution.argument)["games_uri"] == (
+        f"gs://{BUCKET}/runs/ten-k/games.json"
+    )
+    assert games_from_uri(f"gs://{BUCKET}/runs/ten-k/games.json") == games
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"games": ["g1"]}', "expected a JSON list"),
+        ("[1, 2]", "expected a JSON list"),
+        ("[oops", "is not a JSON list"),
+        ("", "give GAME_IDS or --games-file"),
+    ],
+    ids=["object", "numbers", "bad-json", "empty"],
+)
+def test_a_bad_games_file_is_a_usage_error(tmp_path: Path, text: str, message: str) -> None:
+    ids = tmp_path / "ids.json"
+    ids.write_text(text)
+    result = CliRunner().invoke(main, ["trigger", "--games-file", str(ids), "--env", "dev"])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_a_games_file_of_lines_or_json_adds_to_the_arguments(tmp_path: Path) -> None:
+    assert trigger.parse_games_file(" g1\n\ng2 \n", "f") == ["g1", "g2"]
+    assert trigger.parse_games_file('["g3", "g4"]', "f") == ["g3", "g4"]

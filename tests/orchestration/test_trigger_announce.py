@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -14,20 +16,28 @@ from .test_trigger import cloud_args, succeeded, summary_result
 # The cloud trigger's fixtures: a loopback gRPC Workflow Executions server, fast polling.
 executions_server = test_trigger.executions_server
 fast_polls = test_trigger.fast_polls
+# The trigger writes the games list to the training bucket (fake-gcs-server) before it starts.
+fake_gcs = test_trigger.fake_gcs
+gcs_env = test_trigger.gcs_env
 
 PAGE = "gs://b/reports/0c5e-run/index.html"
 
 
 def test_cloud_trigger_prints_the_run_id_and_where_the_page_will_be(
-    executions_server, monkeypatch: pytest.MonkeyPatch
+    executions_server, monkeypatch: pytest.MonkeyPatch, gcs_env
 ) -> None:
     _, client = executions_server
     monkeypatch.setattr(trigger, "executions_client", lambda: client)
     result = CliRunner().invoke(main, cloud_args())
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[-2] == "Run id: 0c5e-run"  # the workflow names the run after its execution
-    assert lines[-1].startswith("Run page: reports/0c5e-run/index.html in the training bucket")
+    # The trigger names the run (its games file is runs/RUN_ID/games.json): a UTC timestamp
+    # with a random suffix unless --run-id is given.
+    run_id = re.fullmatch(r"Run id: (\d{8}T\d{6}Z-[0-9a-f]{4})", lines[-2])
+    assert run_id, lines[-2]
+    assert lines[-1].startswith(
+        f"Run page: reports/{run_id.group(1)}/index.html in the training bucket"
+    )
     named = CliRunner().invoke(main, cloud_args("--run-id", "week-12"))
     assert "Run id: week-12" in named.output.splitlines()
 
@@ -38,11 +48,11 @@ def test_cloud_trigger_prints_the_run_id_and_where_the_page_will_be(
     indirect=True,
 )
 def test_cloud_trigger_wait_prints_the_pages_browser_address(
-    executions_server, monkeypatch: pytest.MonkeyPatch, fast_polls: None
+    executions_server, monkeypatch: pytest.MonkeyPatch, fast_polls: None, gcs_env
 ) -> None:
     _, client = executions_server
     monkeypatch.setattr(trigger, "executions_client", lambda: client)
-    result = CliRunner().invoke(main, cloud_args("--wait"))
+    result = CliRunner().invoke(main, cloud_args("--wait", "--run-id", "0c5e-run"))
     assert result.exit_code == 0, result.output
     assert "Run id: 0c5e-run" in result.output
     assert (

@@ -103,10 +103,14 @@ def test_runs_one_clip_execution_with_a_task_per_game(workflow: dict[str, Any]) 
     runs = job_runs(workflow)
     assert set(runs) == {"run_clips", "finalize"}
     overrides = runs["run_clips"]["body"]["overrides"]
-    # `games` is what check_input returned: the validated list.
+    # game_count is the checked list's length, or the trigger's file's game_count metadata.
     validate = dict(next(iter(s.items())) for s in workflow["main"]["steps"])["validate"]
-    assert validate["call"] == "check_input" and validate["result"] == "games"
-    assert overrides["taskCount"] == "${len(games)}"
+    assert validate["call"] == "check_input"
+    assert overrides["taskCount"] == "${game_count}"
+    assert _assigned(workflow, "count_listed_games") == {"game_count": "${len(input.games)}"}
+    assert _assigned(workflow, "count_file_games") == {
+        "game_count": "${int(games_meta.metadata.game_count)}"
+    }
     (container,) = overrides["containerOverrides"]
     assert container["name"] == "playclips"  # the container name the clip_job module sets
     assert "args" not in container  # the job's default args, ["run"]
@@ -201,13 +205,24 @@ def test_retries_back_off_and_only_transient_errors_retry_the_clip_run(
     assert "OperationError" not in predicate and "TimeoutError" not in predicate
 
 
-def test_connector_timeout_covers_the_largest_batch(workflow: dict[str, Any]) -> None:
+def job_defaults() -> tuple[int, int]:
+    """(task timeout in seconds, max retries): the clip_job module's defaults."""
+    text = (REPO / "terraform" / "modules" / "clip_job" / "variables.tf").read_text()
+    timeout = re.search(r'task_timeout\s*=\s*optional\(string,\s*"(\d+)s"\)', text)
+    retries = re.search(r"max_retries\s*=\s*optional\(number,\s*(\d+)\)", text)
+    assert timeout and retries, "clip_job's execution defaults moved: update this test"
+    return int(timeout.group(1)), int(retries.group(1))
+
+
+def test_connector_timeouts_cover_their_worst_case(workflow: dict[str, Any]) -> None:
     runs = job_runs(workflow)
+    task_timeout, max_retries = job_defaults()
     timeout = runs["run_clips"]["connector_params"]["timeout"]
-    # 10,000 tasks, 100 at a time, one 3600 s task timeout each, plus 3 tail retries.
-    assert timeout >= 10_000 // 100 * 3600 + 3 * 3600
+    # 10,000 tasks, 100 at a time, one task timeout each, plus the retries at the tail.
+    assert timeout >= 10_000 // 100 * task_timeout + max_retries * task_timeout
     assert timeout <= 31_536_000  # the connector's maximum, one year
-    assert runs["finalize"]["connector_params"]["timeout"] > 1800  # above the default
+    # finalize is one task: every attempt Cloud Run makes may run to the task timeout.
+    assert runs["finalize"]["connector_params"]["timeout"] >= (1 + max_retries) * task_timeout
 
 
 def test_input_checks_use_the_jobs_id_rule(workflow: dict[str, Any]) -> None:
@@ -270,7 +285,7 @@ def test_games_file_is_written_where_both_executions_read_it(workflow: dict[str,
     assert args["bucket"] == "${bucket}"  # the training bucket (PLAYCLIPS_TRAINING_BUCKET)
     assert args["uploadType"] == "media"
     assert args["name"] == "${text.url_encode(games_object)}"
-    assert args["body"] == "${json.encode_to_string(games)}"  # the validated list, as JSON
+    assert args["body"] == "${json.encode_to_string(input.games)}"  # the checked list, as JSON
     assert body["write_games"]["retry"] == "${http.default_retry}"
     named = _assigned(workflow, "name_run")
     assert named["games_object"] == '${"runs/" + run_id + "/games.json"}'
@@ -281,17 +296,21 @@ def test_games_file_is_written_where_both_executions_read_it(workflow: dict[str,
 
 
 def test_the_workflow_touches_only_the_prefixes_its_iam_allows(workflow: dict[str, Any]) -> None:
-    """It writes below runs/ and reads below datasets/: what terraform/modules/pipeline grants."""
-    storage_calls = {
-        call["call"].rsplit(".", 1)[1]: call["args"]
+    """It writes and reads below runs/ and reads below datasets/: what terraform/modules/pipeline
+    grants (objectUser on runs/, objectViewer on datasets/)."""
+    storage_calls = sorted(
+        (call["call"].rsplit(".", 1)[1], call["args"].get("name") or call["args"]["object"])
         for _, body in steps_of(workflow["main"]["steps"])
         for call in calls(body)
         if call["call"].startswith("googleapis.storage.v1.objects.")
-    }
-    assert set(storage_calls) == {"insert", "get"}
+    )
+    assert storage_calls == [
+        ("get", '${text.url_encode("datasets/" + run_id + "/summary.json")}'),
+        ("get", "${text.url_encode(games_object)}"),
+        ("insert", "${text.url_encode(games_object)}"),
+    ]
     named = _assigned(workflow, "name_run")
     assert named["games_object"].startswith('${"runs/" + run_id')
-    assert storage_calls["get"]["object"].startswith('${text.url_encode("datasets/" + run_id')
     pipeline_iam = REPO / "terraform" / "modules" / "pipeline" / "iam.tf"
     if pipeline_iam.exists():
         text = pipeline_iam.read_text()

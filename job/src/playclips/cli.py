@@ -377,7 +377,13 @@ def _like_run(name: str) -> Any:
 
 
 @main.command()
-@click.argument("game_ids", nargs=-1, required=True)
+@click.argument("game_ids", nargs=-1)
+@click.option(
+    "--games-file",
+    type=click.File("r", encoding="utf-8"),
+    help="More game ids: a JSON list, or one id per line ('-' reads stdin). For long lists: "
+    "10,000 ids of 128 characters do not fit on one command line.",
+)
 @setting_option("env", type=click.Choice(["local", "dev", "prod"]))
 @click.option(
     "--wait/--no-wait",
@@ -398,21 +404,34 @@ def _like_run(name: str) -> Any:
 @setting_option("project")
 @setting_option("region")
 @setting_option("workflow")
+@setting_option("training_bucket")
 @setting_option("out", default="out", show_default=True)
 @setting_option("plays")
 @setting_option("videos")
 @setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
-def trigger(game_ids: tuple[str, ...], env: str, wait: bool, **options: Any) -> None:
-    """Clip GAME_IDS and build their dataset, here (--env local) or in the cloud.
+def trigger(
+    game_ids: tuple[str, ...], games_file: Any, env: str, wait: bool, **options: Any
+) -> None:
+    """Clip GAME_IDS (and the --games-file ids) and build their dataset, here or in the cloud.
 
     local: `playclips run` then `playclips finalize` on this machine, below --out. Asked
     for the demo game (demo-game-1) with no --plays/--videos, it makes it first.
     dev/prod: starts one execution of the environment's workflow (names from `terraform
     output`, or --project/--region/--workflow) and prints it and its console URL.
     """
+    from .trigger import TriggerError, parse_games_file
+
+    games = list(game_ids)
+    if games_file is not None:
+        try:
+            games += parse_games_file(games_file.read(), games_file.name)
+        except TriggerError as exc:
+            raise click.UsageError(str(exc)) from None
+    if not games:
+        raise click.UsageError("give GAME_IDS or --games-file")
     if env == "local":
-        sys.exit(_trigger_local(list(game_ids), options))
-    sys.exit(_trigger_cloud(list(game_ids), env, wait, options))
+        sys.exit(_trigger_local(games, options))
+    sys.exit(_trigger_cloud(games, env, wait, options))
 
 
 def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
@@ -449,16 +468,18 @@ def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
 def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, Any]) -> int:
     from .trigger import (
         TriggerError,
+        check_games,
         console_url,
         execution_argument,
         executions_client,
         outcome,
         resolve_target,
         start,
+        write_games,
     )
     from .trigger import wait as wait_for
 
-    passed = ("mode", "height", "fps", "crf", "preset", "run_id", "splits", "prompt")
+    passed = ("mode", "height", "fps", "crf", "preset", "splits", "prompt")
     source = click.get_current_context().get_parameter_source
     for name in ("prompt_max_labels", "vertex_validation"):
         if source(name) == click.core.ParameterSource.COMMANDLINE:
@@ -467,14 +488,19 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
                 f"finalize takes {find_setting(name).env} from the job's environment"
             )
     try:
-        argument = execution_argument(games, **{k: options[k] for k in passed})
-        target = resolve_target(env, options["project"], options["region"], options["workflow"])
+        games = check_games(games)
+        run_id = check_run_id(options["run_id"] or default_run_id())
+        target = resolve_target(
+            env, *(options[k] for k in ("project", "region", "workflow", "training_bucket"))
+        )
+        uri = write_games(target, run_id, games)
+        click.echo(f"Games ({len(games)}): {uri}")
+        argument = execution_argument(uri, run_id, **{k: options[k] for k in passed})
         client = executions_client()
         execution = start(client, target, argument)
         click.echo(f"Started {execution.name}")
         click.echo(f"Console: {console_url(execution.name)}")
-        # The workflow names the run after its execution unless a run id was given.
-        run_id = options["run_id"] or execution.name.rsplit("/", 1)[-1]
+        # The trigger chose the run id: the games file is named after it.
         click.echo(f"Run id: {run_id}")
         if not wait:
             click.echo(
@@ -483,7 +509,7 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
             )
             return 0
         execution = wait_for(client, execution.name, lambda m: click.echo(f"  {m}", err=True))
-    except TriggerError as exc:
+    except (TriggerError, ConfigError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
     summary, error = outcome(execution)
@@ -492,6 +518,46 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
         return 1
     _print_summary(summary)
     return 0 if summary.get("ok") else 1
+
+
+@main.group()
+def plays() -> None:
+    """Plays in Supabase: load your own plays file (CSV or JSON) into the tables `run` reads."""
+
+
+@plays.command("push")
+@click.argument("plays_file")
+@click.option(
+    "--game",
+    "games",
+    multiple=True,
+    help="Push only this game (repeatable); default: every game in the file.",
+)
+def plays_push(plays_file: str, games: tuple[str, ...]) -> None:
+    """Upsert PLAYS_FILE (a path or gs:// URI) into Supabase: games, videos with offsets, plays.
+
+    The file is checked as `playclips run --plays PLAYS_FILE` checks it, and a play that would
+    be rejected stops the push before anything is written. Needs SUPABASE_URL and
+    SUPABASE_SERVICE_KEY (the service-role key). An upsert adds and updates; it never deletes.
+    """
+    from .plays import PlaysError, open_plays_source
+    from .plays.push import push_plays
+    from .plays.supabase import SupabasePlays
+
+    if plays_file == "supabase":
+        raise click.UsageError("PLAYS_FILE is a CSV or JSON file (a path or gs:// URI)")
+    try:
+        source = open_plays_source(plays_file)
+        with SupabasePlays.from_env() as target:
+            result = push_plays(
+                source, target, list(games), lambda m: click.echo(f"  {m}", err=True)
+            )
+    except PlaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Pushed {result.games} game(s), {result.videos} video row(s), {result.plays} play(s) "
+        f"to {target.url}"
+    )
 
 
 # --- sync: each angle's offset and drift from its audio (docs/sync.md) -------------------------

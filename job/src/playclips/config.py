@@ -200,6 +200,12 @@ TRIGGER_SETTINGS: dict[str, Setting] = {
     "workflow": Setting(
         "--workflow", "PLAYCLIPS_WORKFLOW", "Cloud: workflow name (default: terraform output)."
     ),
+    "training_bucket": Setting(
+        "--training-bucket",
+        "PLAYCLIPS_TRAINING_BUCKET",
+        "Cloud: the training bucket the workflow writes to; the trigger puts the games list in "
+        "its runs/RUN_ID/games.json (default: terraform output).",
+    ),
 }
 
 

@@ -1,9 +1,19 @@
 """Start the clip pipeline in the cloud: one Workflows execution of clip_pipeline.workflows.yaml.
 
 Where the workflow is comes from `terraform -chdir=terraform/envs/<env> output -json`
-(project_id, region, workflow_name) unless flags or environment variables name it. The
-execution's argument is the workflow's input, {"games": [...], "mode": ..., ...}; the
-Workflow Executions API takes it as a JSON *string*
+(project_id, region, workflow_name, training_bucket) unless flags or environment variables
+name it.
+
+The games list travels as an object, never as the argument: the Executions API caps an
+execution's argument at 32 KB and a running workflow's variables at 512 KB, while 10,000 ids of
+128 characters are ~1.3 MB of JSON. So the trigger checks the ids, writes the list to
+gs://TRAINING_BUCKET/runs/{run_id}/games.json (a JSON list, custom metadata game_count = its
+length, which the workflow reads as the task count without loading the list), and passes
+{"games_uri": ..., "run_id": ..., options} to the workflow; every task of the job reads the
+same object (PLAYCLIPS_GAMES_URI). Writing it needs storage.objects.create (and .delete, to
+replace it on a rerun with the same run id) below runs/ of the training bucket.
+
+The execution's argument is that input as a JSON *string*
 (POST https://workflowexecutions.googleapis.com/v1/projects/P/locations/L/workflows/W/executions
 with body {"argument": "<json>"}; google-cloud-workflows sends the same request over gRPC).
 With --wait, the execution is polled until it ends and its result (the dataset summary) is
@@ -25,6 +35,8 @@ from .model import InvalidId, check_id
 
 MAX_GAMES = 10_000  # Cloud Run's task limit per execution: one task per game
 ENVS = ("dev", "prod")
+GAMES_OBJECT = "runs/{run_id}/games.json"  # where the workflow expects a run's games list
+GAME_COUNT_KEY = "game_count"  # the object's custom metadata: the list's length
 CONSOLE = "https://console.cloud.google.com/workflows/workflow/{region}/{workflow}/execution/{id}?project={project}"
 DONE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "UNAVAILABLE")
 POLL_S = 5.0  # first poll interval of --wait; it grows to MAX_POLL_S while nothing changes
@@ -42,6 +54,7 @@ class Target:
     project: str
     region: str
     workflow: str
+    bucket: str  # the training bucket: the job's output root, where runs/ lives
 
     @property
     def parent(self) -> str:
@@ -81,32 +94,43 @@ def resolve_target(
     project: str | None = None,
     region: str | None = None,
     workflow: str | None = None,
+    bucket: str | None = None,
     outputs: Callable[[str], dict[str, Any]] = terraform_outputs,
 ) -> Target:
-    """The workflow to run: flags first, then the environment's Terraform outputs."""
+    """The workflow to run and its training bucket: flags first, then Terraform outputs."""
     if env not in ENVS:
         raise TriggerError(f"unknown environment {env!r}: use local, {' or '.join(ENVS)}")
-    if not (project and region and workflow):
+    if not (project and region and workflow and bucket):
         out = outputs(env)
         project = project or out.get("project_id")
         region = region or out.get("region")
         workflow = workflow or out.get("workflow_name")
-    missing = [
-        n for n, v in (("project", project), ("region", region), ("workflow", workflow)) if not v
-    ]
+        bucket = bucket or out.get("training_bucket")
+    given = (("project", project), ("region", region), ("workflow", workflow))
+    missing = [n for n, v in given if not v] + ([] if bucket else ["training-bucket"])
     if missing:
         raise TriggerError(
             f"no {', '.join(missing)} for {env}: terraform output has none; pass "
             + " ".join(f"--{m}" for m in missing)
         )
-    return Target(str(project), str(region), str(workflow))
+    return Target(str(project), str(region), str(workflow), str(bucket))
 
 
-def execution_argument(games: list[str], **options: Any) -> dict[str, Any]:
-    """The workflow's input: the games and every option given (None = the job's default).
+def parse_games_file(text: str, name: str) -> list[str]:
+    """Game ids from a file: a JSON list of strings, or one id per line (blank lines skipped)."""
+    if text.lstrip().startswith(("[", "{")):
+        try:
+            games = json.loads(text)
+        except ValueError as exc:
+            raise TriggerError(f"{name} is not a JSON list of game ids: {exc}") from None
+        if not isinstance(games, list) or not all(isinstance(g, str) for g in games):
+            raise TriggerError(f"{name}: expected a JSON list of game id strings")
+        return games
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
-    Checks what the workflow checks, so a bad id fails here rather than in the cloud.
-    """
+
+def check_games(games: list[str]) -> list[str]:
+    """The games, checked as the workflow and the job check them (ids, duplicates, count)."""
     if not games:
         raise TriggerError("give at least one GAME_ID")
     if len(games) > MAX_GAMES:
@@ -120,7 +144,49 @@ def execution_argument(games: list[str], **options: Any) -> dict[str, Any]:
         raise TriggerError(str(exc)) from None
     if len(set(games)) != len(games):
         raise TriggerError("a game is listed twice")
-    return {"games": list(games), **{k: v for k, v in options.items() if v is not None}}
+    return list(games)
+
+
+def games_uri(bucket: str, run_id: str) -> str:
+    """gs://BUCKET/runs/{run_id}/games.json: the one place the workflow accepts a games list."""
+    return f"gs://{bucket}/" + GAMES_OBJECT.format(run_id=run_id)
+
+
+def write_games(target: Target, run_id: str, games: list[str], client: Any = None) -> str:
+    """Write the checked games list where the workflow reads it; return its gs:// URI.
+
+    A rerun with the same run id replaces the object (same run, same list, same place).
+    """
+    from google.api_core import exceptions
+    from google.api_core.retry import Retry
+    from google.auth.exceptions import DefaultCredentialsError
+    from google.cloud import storage
+
+    uri = games_uri(target.bucket, run_id)
+    try:
+        client = client or storage.Client(project=target.project)
+        blob = client.bucket(target.bucket).blob(GAMES_OBJECT.format(run_id=run_id))
+        blob.metadata = {GAME_COUNT_KEY: str(len(games))}
+        # Retried even without a precondition: rewriting the same bytes is idempotent.
+        blob.upload_from_string(
+            json.dumps(check_games(games)), content_type="application/json", retry=Retry()
+        )
+    except DefaultCredentialsError:
+        raise TriggerError(
+            "no Google credentials: run `gcloud auth application-default login`"
+        ) from None
+    except exceptions.GoogleAPICallError as exc:
+        raise TriggerError(
+            f"could not write the games list to {uri}: {exc}; you need to create objects "
+            f"below runs/ in gs://{target.bucket} (e.g. roles/storage.objectUser)"
+        ) from None
+    return uri
+
+
+def execution_argument(uri: str, run_id: str, **options: Any) -> dict[str, Any]:
+    """The workflow input: where the games are, the run id, each option given (None: default)."""
+    given = {k: v for k, v in options.items() if v is not None}
+    return {"games_uri": uri, "run_id": run_id, **given}
 
 
 def executions_client() -> Any:
