@@ -11,10 +11,12 @@ keyframe, or an audio sample the demuxer takes first) to the first video sample 
 after the play's end and the first audio sample past it (the samples that tell the cutter it is
 done), plus the demuxer's read buffer (it reads whole buffers).
 
-A keyframe's presentation time is its decode time plus the video's decode delay (the first
-packet's pts - dts), as in the constant-delay GOPs encoders write. Where this guess is wrong the
-plan is short by a few frames: the cutter still reads them, through the storage layer's ordinary
-read-ahead, so a plan costs at most some bytes, never a wrong clip.
+The index gives decode times only. A keyframe is shown at its decode time plus the video's
+decode delay (the first packet's pts - dts), plus up to a few frames for the keyframe of an
+open GOP; where the keyframe a seek lands on might be shown after the start, the plan assumes
+the cutter seeks again (planning one GOP more than it may read). Should the plan still miss a
+byte, the cutter reads it through the storage layer's ordinary read-ahead: a plan costs at most
+some bytes, never a wrong clip.
 
 Matroska cues list keyframes only and MPEG-TS has no index, and a fragmented MP4 lists its
 samples only as its fragments are read: for those (and any index that does not reach the end
@@ -97,7 +99,11 @@ class _Index:
         self.vtb = Fraction(v.time_base)
         first_pts, first_dts = reader._first[v.index]
         self.delay = first_pts - first_dts if first_dts is not None else 0
-        self.frame = Fraction(1, 1) / (reader._video.average_rate or 30)
+        self.frame = Fraction(1, 1) / Fraction(reader._video.average_rate or 30)
+        # A keyframe of an open GOP (or HEVC's CRA) is shown after the B-frames that lead it,
+        # later than the first keyframe: up to 3 frames later on the encodes tested; 4 allowed.
+        reorders = bool(reader._video.codec_context.has_b_frames) or self.delay > 0
+        self.slack = 4 * self.frame if reorders else Fraction(0)
         self.others = [(s.index_entries, Fraction(s.time_base)) for s in reader._copied[1:]]
         # streams not copied (a timecode track) are still read after a seek when indexed
         self.ignored = [
@@ -143,19 +149,22 @@ class _Index:
         i = self.video.search_timestamp(target, backward=True)
         return i if i >= 0 else 0
 
-    def _shown_at(self, i: int) -> Fraction:
-        return (self.video[i].timestamp + self.delay) * self.vtb
+    def _surely_shown_by(self, i: int, start: Fraction) -> bool:
+        """Whether keyframe `i` is shown at or before `start` whatever its decode delay."""
+        return (self.video[i].timestamp + self.delay) * self.vtb + self.slack <= start
 
     def seek_target(
         self, start: Fraction, learned: Fraction, max_preroll: float
     ) -> tuple[Fraction, Fraction]:
         """Where the cutter's successful seek goes for a play starting at `start`, and the
         margin it will have learned (see `AngleReader._find`)."""
-        if self._shown_at(self._keyframe_before(start)) <= start:
+        if self._surely_shown_by(self._keyframe_before(start), start):
             return start, learned
+        # maybe too late: plan for the cutter's second seek (a larger margin plans more bytes,
+        # so where the cutter did not need to seek again the plan still covers its reads)
         m = learned or Fraction(1)
         while m <= max_preroll:
-            if self._shown_at(self._keyframe_before(start - m)) <= start:
+            if self._surely_shown_by(self._keyframe_before(start - m), start):
                 return start - m, m
             m *= 2
         return start - Fraction(max_preroll), learned
