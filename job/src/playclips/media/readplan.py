@@ -7,9 +7,10 @@ cutter's seek (see `media/cut.py`): a seek to the play's start lands on the last
 decode time is at or before it; if that keyframe is shown after the start (B-frames), the cutter
 seeks again earlier by its margin (the one that last worked, else 1 s, doubling), and the plan
 follows the same margins. The clip's span runs from the first sample read after that seek (the
-keyframe, or an audio sample the demuxer takes first) to the first video sample decoded at or
-after the play's end and the first audio sample past it (the samples that tell the cutter it is
-done), plus the demuxer's read buffer (it reads whole buffers).
+keyframe, or an audio sample the demuxer takes first) to the first video sample decoded after
+the play's end plus the decode delay (frames shown after the end but decoded before it extend
+the clip) and the first audio sample past that (the samples that tell the cutter it is done),
+and one sample more in each stream.
 
 The index gives decode times only. A keyframe is shown at its decode time plus the video's
 decode delay (the first packet's pts - dts), plus up to a few frames for the keyframe of an
@@ -34,8 +35,14 @@ from .cut import _EPS, AngleReader, _frac
 
 Span = tuple[int, int]  # [start, end) byte offsets in the source object
 
-# libavformat reads a whole buffer past the last sample it needs; a plan ends that far on.
-DEFAULT_MARGIN = 1 << 16
+# Bytes added past each span's end. libavformat asks for whole buffers (64 KiB) past the last
+# sample it needs, but a reader that stops a read short at a span's end (`RangeReader`) gets
+# asked again only if the demuxer needs more: the extra sample per stream is margin enough.
+DEFAULT_MARGIN = 0
+_BUFFER = 1 << 16  # the demuxer's read buffer (`AngleReader`'s default)
+# A seek forward by less than a buffer and libavformat's short-seek threshold (32 KiB) reads
+# the bytes between instead.
+_SHORT_SEEK = _BUFFER + (32 << 10)
 
 
 def clip_spans(
@@ -45,8 +52,7 @@ def clip_spans(
 
     Times in `specs` are on the angle's timeline. A clip's first span holds its samples; the
     others are the few bytes a seek reads in streams that are not copied (a timecode track).
-    `margin` bytes are added past each span's end (the demuxer's read buffer). Spans are
-    clipped to the object's size.
+    `margin` bytes are added past each span's end. Spans are clipped to the object's size.
     """
     index = _Index.of(reader)
     if index is None:
@@ -58,7 +64,9 @@ def clip_spans(
         end = reader._origin + _frac(spec.end_s) - _EPS
         seek_at, learned = index.seek_target(start, learned, reader.limits.max_preroll_s)
         lo = index.first_read(seek_at)
-        hi = index.last_read(end)
+        hi = index.last_read(lo, end)
+        if spans and 0 <= lo - spans[-1][0][1] <= _SHORT_SEEK:
+            lo = spans[-1][0][1]  # libavformat reads through a short gap instead of seeking
         spans.append(
             [(lo, min(max(hi, lo) + margin, index.size)), *index.side_reads(seek_at, margin)]
         )
@@ -191,21 +199,34 @@ class _Index:
         for entries, tb in self.ignored:
             j = entries.search_timestamp(int(kt / tb), backward=True, any_frame=True)
             e = entries[max(j, 0)]
-            spans.append((e.pos, min(e.pos + max(e.size, margin), self.size)))
+            # libavformat may seek back to a buffer before so small a sample: allow one buffer
+            spans.append((max(0, e.pos - _BUFFER), min(e.pos + e.size + margin, self.size)))
         return spans
 
-    def last_read(self, end: Fraction) -> int:
+    def last_read(self, lo: int, end: Fraction) -> int:
         """One past the highest file position read for a clip ending at `end` (seconds)."""
         entries = self.video
         n = len(entries)
-        # the first video sample decoded at or after the end stops the video
+        # The cutter takes every frame decoded before the latest frame it has taken is shown,
+        # so a frame shown after the end but decoded before it moves the end on by up to the
+        # decode delay; then the first video sample decoded after that stops the video.
+        end = end + self.delay * self.vtb + self.slack
         j = entries.search_timestamp(int(end / self.vtb) + 1, backward=False, any_frame=True)
-        j = n - 1 if j < 0 else min(j + 1, n - 1)  # and one more: the demuxer peeks
+        if j < 0:
+            return self.size  # the clip runs to the video's end: the cutter reads to the file's
+        j = min(j + 1, n - 1)  # and one sample more
         hi = entries[j].pos + entries[j].size
         # audio is read until a sample shows the clip's last frame has ended
         audio_end = end + self.frame
         for others, tb in self.others:
             k = others.search_timestamp(int(audio_end / tb) + 1, backward=False, any_frame=True)
-            k = len(others) - 1 if k < 0 else min(k + 1, len(others) - 1)
+            if k < 0:
+                return self.size
+            k = min(k + 1, len(others) - 1)
             hi = max(hi, others[k].pos + others[k].size)
+        # streams not copied are demuxed too: their samples up to there are read on the way
+        for others, tb in self.ignored:
+            k = others.search_timestamp(int(audio_end / tb) + 1, backward=False, any_frame=True)
+            if 0 <= k < len(others) and lo <= others[k].pos <= hi:
+                hi = max(hi, others[k].pos + others[k].size)
         return hi
