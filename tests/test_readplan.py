@@ -125,7 +125,10 @@ def test_plan_is_told_to_the_file_and_changes_no_clip() -> None:
         with open(path, "rb", buffering=0) as raw:
             f = RecordingFile(raw)
             with AngleReader(f, "bframes") as reader:  # type: ignore[arg-type]
-                specs = _specs(reader.info().duration_s)
+                # the first clip's bytes are in the demuxer's buffer right after opening: the
+                # plan must leave the file where the demuxer left it
+                first = ClipSpec(Play("g", "first", 0.0, 4.0), "FAR_LEFT", 0.0, 4.0)
+                specs = [first, *_specs(reader.info().duration_s)]
                 if told:
                     spans = plan_reads(reader, specs)
                     assert spans is not None and f.planned == spans

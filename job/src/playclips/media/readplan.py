@@ -127,9 +127,11 @@ class _Index:
             return None
         fileobj = _fileobj(reader)
         size = getattr(fileobj, "size", None)
-        if size is None:
-            try:
-                size = fileobj.seek(0, 2) if fileobj is not None else None
+        if size is None and fileobj is not None:
+            try:  # the demuxer relies on the file's position: put it back
+                at = fileobj.tell()
+                size = fileobj.seek(0, 2)
+                fileobj.seek(at)
             except (OSError, ValueError):
                 size = None
         if not size:
