@@ -46,6 +46,23 @@ fetch 1.17x the clip bytes instead of 1.49x and finish 2-20% sooner: while one a
 a response the other angles' transfers fill the link, so the last, mostly unused window of
 each clip costs more than the extra requests.
 
+Planned reads: before cutting an angle, the pipeline tells its reader the byte spans each
+clip will read (`RangeReader.plan`, from the container's index: `media/readplan.py`). The
+reader then fetches exactly those bytes, ahead of the cutter: each byte once (clips that
+overlap share their bytes), adjacent spans of one clip in one request, requests of at most
+PLAN_PIECE (4 MiB) in cut order, PLAN_IN_FLIGHT (4) at a time, while the bytes fetched and not
+yet read stay within PLAN_MEMORY (48 MiB per angle). A piece is dropped once the cutter has
+moved past it (two pieces on, or on to a clip that does not need it); a read that starts
+inside a planned piece stops at its end, so the demuxer's whole-buffer reads do not spill past
+the plan. A read the plan does not cover goes through the blocks and read-ahead above. Four in
+flight hide a 100 ms request latency at 100 MB/s per angle (4 x 4 MiB > 100 MB/s x 0.1 s).
+
+Ranged GETs go through the client's own authorized session (its URL for the blob, generation
+pinned; its credentials; its retry policy), with the body read whole from the socket and no
+checksum work (a range has no whole-object checksum): `bench/gcs_request_cpu.py` measured a
+third of the CPU of `Blob.download_as_bytes` per 4 MiB request. The session's connection
+pool holds 64 connections, so the angles' parallel reads and uploads reuse connections.
+
 Writes (DESIGN decision 5): a single-shot multipart upload from memory, with the custom
 metadata and the precondition on the same request. The client switches to a resumable upload
 above `_MAX_MULTIPART_SIZE` (8 MiB; clips of 1080p plays are often larger), so `put` calls the
