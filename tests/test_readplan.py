@@ -62,7 +62,8 @@ class RecordingFile(io.RawIOBase):
 
 def _specs(duration: float, count: int = 6) -> list[ClipSpec]:
     rnd = random.Random(15)
-    specs = []
+    # first, a play a little way in: the demuxer reads up to it from where opening left it
+    specs = [ClipSpec(Play("g", "near_start", 0.8, 2.5), "FAR_LEFT", 0.8, 2.5)]
     for i in range(count):
         start = rnd.uniform(0.0, max(duration - 1.0, 0.1))
         end = min(duration, start + rnd.uniform(0.5, 4.0))

@@ -59,17 +59,18 @@ def clip_spans(
         return None
     spans: list[list[Span]] = []
     learned = Fraction(reader._margin)  # the seek margin the cutter will start from
+    read_to = index.read_to  # where the demuxer's last read ended
     for spec in specs:
         start = reader._origin + _frac(spec.start_s) + _EPS
         end = reader._origin + _frac(spec.end_s) - _EPS
         seek_at, learned = index.seek_target(start, learned, reader.limits.max_preroll_s)
         lo = index.first_read(seek_at)
         hi = index.last_read(lo, end)
-        if spans and 0 <= lo - spans[-1][0][1] <= _SHORT_SEEK:
-            lo = spans[-1][0][1]  # libavformat reads through a short gap instead of seeking
-        spans.append(
-            [(lo, min(max(hi, lo) + margin, index.size)), *index.side_reads(seek_at, margin)]
-        )
+        if 0 <= lo - read_to <= _SHORT_SEEK:
+            lo = read_to  # libavformat reads through a short gap instead of seeking
+        main = (lo, min(max(hi, lo) + margin, index.size))
+        spans.append([main, *index.side_reads(seek_at, margin)])
+        read_to = main[1]
     return spans
 
 
@@ -99,9 +100,10 @@ def _fileobj(reader: AngleReader) -> Any:
 class _Index:
     """The copied streams' index entries, with the times the cutter's reads turn on."""
 
-    def __init__(self, reader: AngleReader, size: int) -> None:
+    def __init__(self, reader: AngleReader, size: int, read_to: int) -> None:
         self.reader = reader
         self.size = size
+        self.read_to = read_to
         v = reader._video
         self.video = v.index_entries
         self.vtb = Fraction(v.time_base)
@@ -126,17 +128,19 @@ class _Index:
         if "mov" not in c.format.name.split(","):
             return None
         fileobj = _fileobj(reader)
-        size = getattr(fileobj, "size", None)
-        if size is None and fileobj is not None:
-            try:  # the demuxer relies on the file's position: put it back
-                at = fileobj.tell()
+        if fileobj is None:
+            return None
+        try:
+            at = fileobj.tell()
+            size = getattr(fileobj, "size", None)
+            if size is None:
                 size = fileobj.seek(0, 2)
-                fileobj.seek(at)
-            except (OSError, ValueError):
-                size = None
+                fileobj.seek(at)  # the demuxer relies on the file's position: put it back
+        except (OSError, ValueError):
+            return None
         if not size:
             return None
-        index = cls(reader, int(size))
+        index = cls(reader, int(size), int(at))
         return index if index._complete() else None
 
     def _complete(self) -> bool:
