@@ -74,6 +74,8 @@ RECIPES = {
         # 30 min: the plays of the 3 h game that fall in its first 30 minutes.
         Recipe("30min", "1280x720", 60, 20, 90, "7.3M", 120, 12, plays=GAME_PLAYS),
         Recipe("3h", "1280x720", 60, 20, 540, "7.3M", 120, 12, plays=GAME_PLAYS),
+        # The 30-minute game at 3 Mb/s: the fetch ratio's second target (bench --fixture).
+        Recipe("30min-3M", "1280x720", 60, 20, 90, "3M", 120, 12, plays=GAME_PLAYS),
         # For the harness's own test: seconds to make and to cut.
         Recipe("tiny", "320x180", 60, 4, 3, "1M", 60, 4, plays=4, play_min_s=1.0, play_max_s=2.5),
     ]

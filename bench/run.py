@@ -34,10 +34,13 @@ ANGLES = ("FAR_LEFT", "NEAR_LEFT", "FAR_RIGHT", "NEAR_RIGHT")
 VIDEOS, OUT = "bench-videos", "bench-out"
 OBJECT = "angle.mp4"
 KiB, MiB = 1 << 10, 1 << 20
-TARGET_FETCH_RATIO = 1.2
+TARGET_FETCH_RATIO = 1.08  # at the fixtures' 7.5 Mb/s
+TARGET_LINK_FLOOR = 1.15  # wall / (clip bytes / link rate) on an emulated link
 TARGET_SPEEDUP = 20.0
 TARGET_RSS = 512 * MiB
 TARGET_FLAT = 1.3
+# The environment job/Dockerfile gives the job (glibc keeps fewer per-thread arenas).
+IMAGE_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 @dataclass
@@ -112,7 +115,15 @@ class Bench:
                     cfg[k] = spec.knobs[k]
             cfg["gcs"] = {
                 k: spec.knobs[k]
-                for k in ("block_size", "first_fetch", "read_ahead", "cache_blocks")
+                for k in (
+                    "block_size",
+                    "first_fetch",
+                    "read_ahead",
+                    "cache_blocks",
+                    "plan_in_flight",
+                    "plan_piece",
+                    "plan_memory",
+                )
                 if k in spec.knobs
             }
         elif spec.kind == "encode-gcs":
@@ -127,6 +138,8 @@ class Bench:
         cfg_path = self.work / f"cfg-{tag}.json"
         cfg_path.write_text(json.dumps(cfg, indent=2))
         env = {**os.environ, **self.gcs.env(), "PYTHONPATH": _pythonpath()}
+        if spec.kind.startswith(("copy", "encode")):
+            env.update(IMAGE_ENV)  # playclips runs as its image runs it
         if self.shaped:
             env["STORAGE_EMULATOR_HOST"] = self.proxy.url
         env.update(spec.knobs.get("env", {}))
@@ -330,9 +343,27 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(
             "bytes fetched / clip bytes (copy, GCS)",
             round(copy["fetch_ratio"], 3),
-            "<= 1.2",
+            f"<= {TARGET_FETCH_RATIO}",
             copy["fetch_ratio"] <= TARGET_FETCH_RATIO,
         )
+        net = results.get("network")
+        if net and net.get("rate_bytes_per_s"):
+            floor = copy["bytes_written"] / net["rate_bytes_per_s"]
+            ratio = copy["wall_s"] / max(floor, 1e-9)
+            add(
+                "wall / (clip bytes / link rate) (copy, GCS)",
+                round(ratio, 3),
+                f"<= {TARGET_LINK_FLOOR}",
+                ratio <= TARGET_LINK_FLOOR,
+            )
+            http = by.get("ffmpeg-http")
+            if http:
+                add(
+                    "wall vs ffmpeg/clip over HTTP (same link)",
+                    round(copy["game_wall_s"] / http["game_wall_s"], 3),
+                    "< 1",
+                    copy["game_wall_s"] < http["game_wall_s"],
+                )
         add(
             "peak scratch disk (copy, GCS), bytes",
             copy["peak_scratch_bytes"],

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from .manifest import MANIFEST_CONTENT_TYPE, clip_record, manifest_key, render_manifest
 from .media.cut import AngleReader, Cut, CutLimits, MediaError, PlayOutsideVideo
 from .media.encode import VIDEO_CODEC, EncodeOptions, encode_cut
+from .media.readplan import plan_reads
 from .model import ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_angle, check_id
 from .plan import fit_to_video, plan_game, spec_hash
 from .plays import PlaysError, PlaysSource
@@ -428,6 +429,7 @@ def _clip_angle(
     with reader, ThreadPoolExecutor(max_workers=1) as uploads:
         info = reader.info()
         fitted, rejected = fit_to_video([s for s, _, _ in pending], info.duration_s)
+        plan_reads(reader, fitted)  # fetch the clips' bytes ahead (indexed containers)
         issues["rejected"].extend(rejected)
         meta_of = {s.key: (d, e) for s, d, e in pending}
         in_flight: deque[tuple[ClipSpec, Future[_Made]]] = deque()

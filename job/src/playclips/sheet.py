@@ -86,7 +86,8 @@ def play_frame(source: bytes | BinaryIO, offset_s: float) -> Image.Image:
     """The first frame shown at or after `offset_s` from the clip's first frame; raise ValueError.
 
     `source` is the clip's bytes or a seekable file over it. Decodes from the clip's start
-    (a keyframe), so only the frames up to the play's start are read.
+    (a keyframe), so only the frames up to the play's start are read, and of those only the
+    ones later frames reference (B-frames before the play are skipped).
     """
     fileobj = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     try:
@@ -102,16 +103,25 @@ def play_frame(source: bytes | BinaryIO, offset_s: float) -> Image.Image:
                     f"over {MAX_THUMBNAIL_PIXELS} pixels: no thumbnail"
                 )
             stream.thread_type = "AUTO" if pixels <= _THREADED_MAX_PIXELS else "SLICE"
+            codec = stream.codec_context
             first = None
             last = None
-            for frame in clip.decode(stream):
-                if frame.pts is None:
-                    continue
-                t = float(frame.pts * frame.time_base)
-                first = t if first is None else min(first, t)
-                last = frame
-                if t - first >= offset_s - _EPS:
-                    return _small_image(frame)
+            origin = None  # the pts of the clip's first packet: its keyframe, shown first
+            for packet in clip.demux(stream):
+                if packet.pts is not None:
+                    origin = packet.pts if origin is None else origin
+                    # A frame shown before the play that no other frame references is never
+                    # needed: the decoder skips it (the play's frame is decoded as before).
+                    early = float((packet.pts - origin) * packet.time_base) < offset_s - _EPS
+                    codec.skip_frame = "NONREF" if early else "DEFAULT"
+                for frame in codec.decode(packet):
+                    if frame.pts is None:
+                        continue
+                    t = float(frame.pts * frame.time_base)
+                    first = t if first is None else min(first, t)
+                    last = frame
+                    if t - first >= offset_s - _EPS:
+                        return _small_image(frame)
     except (av.error.FFmpegError, IndexError) as exc:
         raise ValueError(f"cannot decode the clip's first frame ({exc})") from None
     if last is None:

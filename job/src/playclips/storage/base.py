@@ -4,7 +4,10 @@ A storage root is a folder (`/data/out`) or a Cloud Storage prefix (`gs://bucket
 Keys are '/'-separated names below that root. The contract is deliberately narrow:
 
 - `open_read(key)`   a seekable, read-only binary file over the object; reads are ranged,
-                     never a whole-object download, and every byte fetched is counted.
+                     never a whole-object download, and every byte fetched is counted. Its
+                     `plan(clips)` takes the byte spans about to be read (one list of
+                     [start, end) spans per clip, in read order) so a remote store can fetch
+                     them ahead; a local file ignores it.
 - `stat(key)`        size, generation and custom metadata, or None if absent.
 - `put(key, data, ...)` a whole object from memory. `if_generation_match=0` makes it
                      create-only (DESIGN decision 5); a generation number replaces exactly that
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -107,6 +110,9 @@ class CountingReader(io.RawIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         return self._raw.seek(offset, whence)
+
+    def plan(self, clips: Sequence[Sequence[tuple[int, int]]]) -> None:
+        """Byte spans about to be read: a local file reads as fast without being told."""
 
     def tell(self) -> int:
         return self._raw.tell()
