@@ -64,3 +64,46 @@ def test_cloud_trigger_wait_prints_the_pages_browser_address(
 def test_local_only_dataset_options_are_refused_for_the_cloud() -> None:
     result = CliRunner().invoke(main, cloud_args("--vertex-validation", "train"))
     assert result.exit_code == 2 and "--env local only" in result.output
+
+
+def test_trigger_checks_angles_before_anything_is_written() -> None:
+    from click.testing import CliRunner
+
+    from playclips.cli import main
+
+    result = CliRunner().invoke(main, ["trigger", "g1", "--env", "dev", "--angles", "far left"])
+
+    assert result.exit_code == 1
+    assert "--angles: invalid angle 'far left'" in result.output
+    assert "Games (" not in result.output  # no games file was written
+
+
+def test_the_workflow_input_carries_the_angles() -> None:
+    from playclips.trigger import execution_argument
+
+    argument = execution_argument("gs://b/runs/r/games.json", "r", angles="WIDE,TIGHT", mode=None)
+
+    assert argument == {
+        "games_uri": "gs://b/runs/r/games.json",
+        "run_id": "r",
+        "angles": "WIDE,TIGHT",
+    }
+
+
+def test_a_terraform_error_is_shown_whole_and_never_cut_mid_word() -> None:
+    from playclips.trigger import terraform_error
+
+    stderr = (
+        "\x1b[31m╷\x1b[0m\n│ \x1b[1mError: \x1b[0mBackend initialization required, please run "
+        '"terraform init"\n│\n│ Reason: Initial configuration of the requested backend "gcs"\n'
+        + "│ "
+        + "word " * 200
+        + "\n╵\n"
+    )
+
+    line = terraform_error(stderr)
+
+    assert line.startswith('Error: Backend initialization required, please run "terraform init"')
+    assert "\n" not in line and "│" not in line and "\x1b" not in line
+    assert line.endswith("word …") and len(line) <= 602
+    assert terraform_error("│ Error: short\n") == "Error: short"

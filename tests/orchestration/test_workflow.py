@@ -145,7 +145,7 @@ def command_env_vars(command: str) -> set[str]:
 def test_clip_env_is_exactly_what_run_reads(workflow: dict[str, Any]) -> None:
     names = env_names(workflow, "clip_env")
     expected = {GAMES_URI_ENV} | {
-        SETTINGS[s].env for s in ("run_id", "mode", "height", "fps", "crf", "preset")
+        SETTINGS[s].env for s in ("run_id", "angles", "mode", "height", "fps", "crf", "preset")
     }
     assert names == expected
     # The games travel as a file (a Cloud Run env value holds at most 32 KiB), never inline.
@@ -174,7 +174,8 @@ def test_encode_options_map_input_keys_to_the_settings_of_the_same_name(
 ) -> None:
     init = dict(next(iter(s.items())) for s in workflow["main"]["steps"])["init"]
     encode_env = next(a for a in init["assign"] if "encode_env" in a)["encode_env"]
-    assert encode_env == {k: SETTINGS[k].env for k in ("height", "fps", "crf", "preset")}
+    names = ("angles", "height", "fps", "crf", "preset")
+    assert encode_env == {k: SETTINGS[k].env for k in names}
 
 
 def test_a_failed_clip_execution_still_reaches_finalize(workflow: dict[str, Any]) -> None:
@@ -228,7 +229,9 @@ def test_connector_timeouts_cover_their_worst_case(workflow: dict[str, Any]) -> 
 def test_input_checks_use_the_jobs_id_rule(workflow: dict[str, Any]) -> None:
     text = yaml.safe_dump(workflow["check_input"], width=1000)
     regexes = set(re.findall(r'text\.match_regex\([^,]+, "([^"]+)"\)', text))
-    assert regexes == {f"^{ID_PATTERN.replace(chr(92), '')}$"}
+    angles = "^[A-Z][A-Z0-9_]*(,[A-Z][A-Z0-9_]*)*$"  # the angle names' rule, without the length
+    assert regexes == {f"^{ID_PATTERN.replace(chr(92), '')}$", angles}
+    regexes.discard(angles)
     assert text.count("text.find_all(") >= 2  # and no '..', as model.check_id says
     for rule, regex in [("id", next(iter(regexes)))]:
         for good in ("g1", "2024-09-08_KC.at.BAL", "a" * 128):

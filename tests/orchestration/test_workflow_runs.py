@@ -109,6 +109,7 @@ def test_success_runs_one_task_per_game_then_finalize(cloud, fake_gcs: FakeGcs) 
             "fps": 29.97,
             "crf": 23,
             "preset": "fast",
+            "angles": "WIDE,TIGHT",
             "splits": "0.9,0.1,0",
             "prompt": "Which play? {labels}",
         }
@@ -126,6 +127,7 @@ def test_success_runs_one_task_per_game_then_finalize(cloud, fake_gcs: FakeGcs) 
         "PLAYCLIPS_FPS": "29.97",
         "PLAYCLIPS_CRF": "23",
         "PLAYCLIPS_PRESET": "fast",
+        "PLAYCLIPS_ANGLES": "WIDE,TIGHT",
     }
     assert finalize.overrides["taskCount"] == 1
     assert finalize.container["args"] == ["finalize", "--run-id", "wk1"]
@@ -248,6 +250,8 @@ def bad(name: str, argument: Any, message: str) -> Any:
         bad("height-double", {"games": ["g1"], "height": 720.5}, '"height" must be'),
         bad("fps-bool", {"games": ["g1"], "fps": True}, '"fps" must be a number'),
         bad("preset-number", {"games": ["g1"], "preset": 3}, '"preset" must be'),
+        bad("angles-list", {"games": ["g1"], "angles": ["WIDE"]}, '"angles" must be a string'),
+        bad("angles-lower", {"games": ["g1"], "angles": "wide,TIGHT"}, '"angles" must be upper'),
         bad("uri-not-string", {"games_uri": 5, "run_id": "r"}, '"games_uri" must be a gs://'),
         bad(
             "uri-no-run-id", {"games_uri": f"gs://{BUCKET}/runs/r/games.json"}, 'needs the "run_id"'

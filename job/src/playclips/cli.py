@@ -397,6 +397,7 @@ def _like_run(name: str) -> Any:
 @_like_run("crf")
 @_like_run("preset")
 @_like_run("run_id")
+@setting_option("angles", default=None)
 @setting_option("splits", default=None)
 @setting_option("prompt", default=None)
 @setting_option("prompt_max_labels", type=click.IntRange(0, 100_000), default=None)
@@ -449,7 +450,7 @@ def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
         plays, videos = str(made[0]), str(made[1])
     # Parsed by `run` itself, so its checks, defaults and environment variables apply.
     argv = ["--plays", plays, "--videos", videos, "--out", out]
-    for name in ("mode", "height", "fps", "crf", "preset", "run_id", "log_format"):
+    for name in ("angles", "mode", "height", "fps", "crf", "preset", "run_id", "log_format"):
         if options[name] is not None:
             argv += [find_setting(name).flag, str(options[name])]
     try:
@@ -479,7 +480,7 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
     )
     from .trigger import wait as wait_for
 
-    passed = ("mode", "height", "fps", "crf", "preset", "splits", "prompt")
+    passed = ("angles", "mode", "height", "fps", "crf", "preset", "splits", "prompt")
     source = click.get_current_context().get_parameter_source
     for name in ("prompt_max_labels", "vertex_validation"):
         if source(name) == click.core.ParameterSource.COMMANDLINE:
@@ -489,6 +490,8 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
             )
     try:
         games = check_games(games)
+        if options["angles"]:
+            parse_angles(options["angles"])  # the workflow checks too; say it before any write
         run_id = check_run_id(options["run_id"] or default_run_id())
         target = resolve_target(
             env, *(options[k] for k in ("project", "region", "workflow", "training_bucket"))

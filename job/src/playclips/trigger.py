@@ -23,6 +23,7 @@ returned.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -81,12 +82,25 @@ def terraform_outputs(env: str, root: Path = Path()) -> dict[str, Any]:
     if proc.returncode != 0:
         raise TriggerError(
             f"terraform output failed in {folder} (has `make plan`/`make apply ENV={env}` run "
-            f"here?): {proc.stderr.strip()[-400:]}"
+            f"here?): {terraform_error(proc.stderr)}"
         )
     try:
         return {name: out["value"] for name, out in json.loads(proc.stdout or "{}").items()}
     except (ValueError, KeyError, TypeError, AttributeError):
         raise TriggerError(f"terraform output -json in {folder} is not JSON") from None
+
+
+def terraform_error(stderr: str, limit: int = 600) -> str:
+    """Terraform's error on one line, whole: its `Error:` paragraph (the box drawing and
+    colour codes dropped), shortened only at a word boundary, never mid-word."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", stderr)
+    lines = [line.strip(" │╷╵\t") for line in text.splitlines()]
+    start = next((i for i, line in enumerate(lines) if line.startswith("Error:")), 0)
+    message = " ".join(line for line in lines[start:] if line)
+    if len(message) <= limit:
+        return message
+    cut = message[:limit].rsplit(" ", 1)[0]
+    return cut + " …"
 
 
 def resolve_target(
