@@ -258,5 +258,6 @@ def test_an_index_claiming_80_million_samples_is_refused_before_it_is_loaded(
     assert result["status"] == "partial"
     far = result["errors"][0]
     assert "its index lists 80000939 samples" in far and "PLAYCLIPS_MAX_INDEX_ENTRIES" in far
+    print(f"peak RSS with an index claiming 80 M samples: {result['rss_mib']:.0f} MiB")
     assert result["rss_mib"] < 300, result  # libavformat would take ~2.9 GB to load that index
     assert {r["angle"] for r in read_manifest(workdir / "out", "g1")} == {"NEAR_LEFT"}
