@@ -114,6 +114,7 @@ def test_trigger_without_credentials_is_one_line_with_no_warning(tmp_path: Path)
         [
             *(sys.executable, "-W", "default", "-m", "playclips.cli", "trigger", "g1"),
             *("--env", "dev", "--project", "p", "--region", "europe-west1", "--workflow", "w"),
+            *("--training-bucket", "b"),
         ],
         capture_output=True,
         text=True,

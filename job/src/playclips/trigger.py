@@ -62,6 +62,12 @@ class Target:
         return f"projects/{self.project}/locations/{self.region}/workflows/{self.workflow}"
 
 
+NO_CREDENTIALS = (
+    "no Google credentials found: run `gcloud auth application-default login` (or set "
+    "GOOGLE_APPLICATION_CREDENTIALS to a credentials file), then trigger again"
+)
+
+
 def terraform_outputs(env: str, root: Path = Path()) -> dict[str, Any]:
     """`terraform output -json` of terraform/envs/<env>, as {name: value}."""
     folder = root / "terraform" / "envs" / env
@@ -186,9 +192,7 @@ def write_games(target: Target, run_id: str, games: list[str], client: Any = Non
             json.dumps(check_games(games)), content_type="application/json", retry=Retry()
         )
     except DefaultCredentialsError:
-        raise TriggerError(
-            "no Google credentials: run `gcloud auth application-default login`"
-        ) from None
+        raise TriggerError(NO_CREDENTIALS) from None
     except exceptions.GoogleAPICallError as exc:
         raise TriggerError(
             f"could not write the games list to {uri}: {exc}; you need to create objects "
@@ -211,10 +215,7 @@ def executions_client() -> Any:
     try:
         return executions_v1.ExecutionsClient()
     except auth_exceptions.DefaultCredentialsError:
-        raise TriggerError(
-            "no Google credentials found: run `gcloud auth application-default login` (or set "
-            "GOOGLE_APPLICATION_CREDENTIALS to a credentials file), then trigger again"
-        ) from None
+        raise TriggerError(NO_CREDENTIALS) from None
     except auth_exceptions.GoogleAuthError as exc:
         raise TriggerError(
             f"Google credentials could not be loaded ({type(exc).__name__}): run "
