@@ -41,7 +41,7 @@ TASK_VCPUS = 4
 TASK_MIN_GIB = {1: 0.5, 2: 0.5, 4: 2, 6: 4, 8: 4}
 TASK_MAX_GIB = {1: 4, 2: 8, 4: 16, 6: 24, 8: 32}
 
-# The real game the projection is for (issue 7): 4 angles, 150 plays, 10 GB per angle (3 h).
+# The real game the projection is for: 4 angles, 150 plays, 10 GB per angle (3 h).
 REAL_ANGLES = 4
 REAL_PLAYS = 150
 REAL_ANGLE_BYTES = 10e9

@@ -1,4 +1,4 @@
-"""Reliability suite (issue 8): the `soak` marker, and helpers shared by its modules.
+"""Reliability suite: the `soak` marker, and helpers shared by its modules.
 
 Soak variants run many more seeds, faults and kills; they are deselected unless `-m soak` (or any
 -m expression naming soak) is given: `.venv/bin/python -m pytest tests/reliability -m soak`.

@@ -1,4 +1,4 @@
-"""Encode mode (DESIGN decision 4): a frame-accurate clip at training resolution.
+"""Encode mode: a frame-accurate clip at training resolution.
 
 The copy-mode clip (media.cut, already in memory, index at the front) is piped into one ffmpeg
 process whose command ffmpeg-python builds:

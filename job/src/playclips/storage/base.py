@@ -10,7 +10,7 @@ Keys are '/'-separated names below that root. The contract is deliberately narro
                      them ahead; a local file ignores it.
 - `stat(key)`        size, generation and custom metadata, or None if absent.
 - `put(key, data, ...)` a whole object from memory. `if_generation_match=0` makes it
-                     create-only (DESIGN decision 5); a generation number replaces exactly that
+                     create-only (docs/design.md); a generation number replaces exactly that
                      version; None replaces whatever is there (manifests, reports).
 - `list(prefix)`     keys below a prefix.
 """

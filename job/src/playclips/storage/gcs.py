@@ -1,6 +1,6 @@
 """A Cloud Storage prefix as a storage root (`gs://bucket[/prefix]`), on google-cloud-storage.
 
-Reads (DESIGN decision 1): `open_read` pins the object's generation and returns a
+Reads: `open_read` pins the object's generation and returns a
 `RangeReader`, a seekable read-only file that fetches ranged GETs of whole blocks through
 `Blob.download_as_bytes(start, end)` with `generation=` set, so an object replaced while it is
 read fails loudly instead of mixing two versions. Blocks are kept in a small LRU cache (the
@@ -65,7 +65,7 @@ checksum work (a range has no whole-object checksum): `bench/gcs_request_cpu.py`
 third of the CPU of `Blob.download_as_bytes` per 4 MiB request. The session's connection
 pool holds 64 connections, so the angles' parallel reads and uploads reuse connections.
 
-Writes (DESIGN decision 5): a single-shot multipart upload from memory, with the custom
+Writes: a single-shot multipart upload from memory, with the custom
 metadata and the precondition on the same request. The client switches to a resumable upload
 above `_MAX_MULTIPART_SIZE` (8 MiB; clips of 1080p plays are often larger), so `put` calls the
 client's multipart path directly whatever the size: one request, atomic, and its precondition
