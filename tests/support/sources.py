@@ -223,11 +223,20 @@ SOURCES: dict[str, Source] = {
         ),
         # The video starts 0.5 s after the audio (an empty edit before the video).
         Source("video_late", ("-itsoffset", "0.5", *_video(), *_tone(), *_ENC)),
-        # The audio starts 0.7 s after the video.
+        # The audio starts 0.7 s after the video; and 5 s after it (early plays have no audio).
         Source("audio_late", (*_video(), "-itsoffset", "0.7", *_tone(), *_ENC)),
+        Source("audio_late_5s", (*_video(), "-itsoffset", "5", *_tone(), *_ENC)),
         # Matroska as OBS writes it by default; keyframes come without a dts after a seek.
         Source("mkv", _BASIC, ext="mkv"),
         Source("mkv_open_gop", OPEN_GOP, ext="mkv"),
+        # An MP4 whose audio starts late, remuxed into Matroska: its audio blocks carry no
+        # durations (an MP4 sample without one is lost at the end of a track).
+        Source(
+            "mkv_audio_late",
+            ("-i", "{base}", "-map", "0", "-c", "copy"),
+            "mkv",
+            base="audio_late_5s",
+        ),
         # WebM: VP9 video and Opus audio.
         Source(
             "webm_vp9",

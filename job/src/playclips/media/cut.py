@@ -46,6 +46,7 @@ the manifest: labels stay exact although the clip starts on a keyframe.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import itertools
 from dataclasses import dataclass, field
@@ -495,7 +496,7 @@ class _Window:
             seen = self._first_seen.get(s.index)
             first = r._first.get(s.index)
             at_file_start = first is not None and seen == first[0] * Fraction(s.time_base)
-            if seen is not None and seen > clip_start and not at_file_start:
+            if seen is not None and seen > clip_start and not (at_file_start or self.at_start):
                 return False  # this stream's packets before the first one read are needed
         return True
 
@@ -645,6 +646,27 @@ def _decode_times(video: list[_Packet]) -> list[int]:
     return [s - shift for s in ordered]
 
 
+def _with_durations(packets: list[_Packet]) -> list[_Packet]:
+    """The packets, each with a duration: Matroska often stores none for audio, and an MP4
+    sample without one is dropped at the end of a track. A missing duration is the gap to the
+    stream's next packet (the last packet takes the gap before it)."""
+    if all(p.duration for p in packets):
+        return packets
+    by_stream: dict[int, list[_Packet]] = {}
+    for p in sorted(packets, key=lambda q: q.pts):
+        by_stream.setdefault(p.stream, []).append(p)
+    out: list[_Packet] = []
+    for run in by_stream.values():
+        gaps = [b.pts - a.pts for a, b in itertools.pairwise(run)]
+        for i, p in enumerate(run):
+            if p.duration:
+                out.append(p)
+                continue
+            gap = gaps[i] if i < len(gaps) else (gaps[-1] if gaps else 1)
+            out.append(dataclasses.replace(p, duration=max(1, gap)))
+    return out
+
+
 def _mux(
     streams: list[av.stream.Stream],
     video: list[_Packet],
@@ -681,7 +703,7 @@ def _mux_once(
         mapping = {s.index: out.add_stream_from_template(s) for s in streams if s.index in present}
         shift = {s.index: round(clip_start / Fraction(s.time_base)) for s in streams}
         timed = [(p, d) for p, d in zip(video, _decode_times(video), strict=True)]
-        timed += [(p, p.pts if p.dts is None else p.dts) for p in others]
+        timed += [(p, p.pts if p.dts is None else p.dts) for p in _with_durations(others)]
         for p, dts in sorted(timed, key=_order):
             packet = av.Packet(p.data)
             packet.stream = mapping[p.stream]
