@@ -214,7 +214,7 @@ def _pythonpath() -> str:
 
 
 def encode_available() -> bool:
-    """Encode mode is there once the media layer has its encoder (issue: --mode encode)."""
+    """Whether the media layer has its encoder (--mode encode)."""
     return (ROOT / "job" / "src" / "playclips" / "media" / "encode.py").is_file()
 
 
