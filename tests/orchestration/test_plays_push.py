@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +18,11 @@ from werkzeug import Request, Response
 from playclips.cli import main
 from playclips.plays import PlaysError, open_plays_source
 
-from ..support.fake_gcs import FakeGcs, start_fake_gcs
+from ..support.fake_gcs import FakeGcs
 
 SECRET = "sb_secret_PLAYCLIPS-PUSH-TEST-5b0e-DO-NOT-LEAK"
 BUCKET = "plays-bucket"
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(scope="module")
-def fake_gcs() -> Iterator[FakeGcs]:
-    server = start_fake_gcs()
-    server.create_bucket(BUCKET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def gcs_env(fake_gcs: FakeGcs, monkeypatch: pytest.MonkeyPatch) -> FakeGcs:
-    for name, value in fake_gcs.env().items():
-        monkeypatch.setenv(name, value)
-    return fake_gcs
 
 
 def put(fake_gcs: FakeGcs, key: str, data: bytes) -> str:

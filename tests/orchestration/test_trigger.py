@@ -38,31 +38,13 @@ from playclips.trigger import (
     write_games,
 )
 
-from ..support.fake_gcs import FakeGcs, start_fake_gcs
+from ..support.fake_gcs import FakeGcs
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = "google.cloud.workflows.executions.v1.Executions"
 PARENT = "projects/proj-1/locations/europe-west1/workflows/playclips"
 EXECUTION = f"{PARENT}/executions/0c5e-run"
 BUCKET = "training-t"
-
-
-@pytest.fixture(scope="module")
-def fake_gcs() -> Any:
-    server = start_fake_gcs()
-    server.create_bucket(BUCKET)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def gcs_env(fake_gcs: FakeGcs, monkeypatch: pytest.MonkeyPatch) -> FakeGcs:
-    """The trigger's storage client (and the job's reader) talk to fake-gcs-server."""
-    for name, value in fake_gcs.env().items():
-        monkeypatch.setenv(name, value)
-    return fake_gcs
 
 
 class FakeExecutions:

@@ -17,8 +17,7 @@ from .test_trigger import cloud_args, succeeded, summary_result
 executions_server = test_trigger.executions_server
 fast_polls = test_trigger.fast_polls
 # The trigger writes the games list to the training bucket (fake-gcs-server) before it starts.
-fake_gcs = test_trigger.fake_gcs
-gcs_env = test_trigger.gcs_env
+BUCKET = test_trigger.BUCKET
 
 PAGE = "gs://b/reports/0c5e-run/index.html"
 

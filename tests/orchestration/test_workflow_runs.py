@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,22 +17,12 @@ from workflows_emulator.utils import WorkflowError
 from playclips.config import GAMES_URI_ENV, games_from_uri
 from playclips.trigger import Target, execution_argument, write_games
 
-from ..support.fake_gcs import FakeGcs, start_fake_gcs
+from ..support.fake_gcs import FakeGcs
 from .workflow_emulator import CloudRunStub, Emulated, RunCall, patch_emulator, run_workflow, serve
 
 PROJECT, REGION, JOB, BUCKET = "proj-1", "europe-west1", "playclips-clips", "training-1"
 JOB_NAME = f"projects/{PROJECT}/locations/{REGION}/jobs/{JOB}"
 EXECUTION_ID = "wf-exec-7"
-
-
-@pytest.fixture(scope="module")
-def fake_gcs() -> Iterator[FakeGcs]:
-    server = start_fake_gcs()
-    server.create_bucket(BUCKET)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
