@@ -101,7 +101,7 @@ def test_plan_covers_every_byte_the_cutter_reads(name: str) -> None:
         with reader:
             specs = _specs(reader.info().duration_s)
             spans = clip_spans(reader, specs)
-            indexed = bool(set(reader._container.format.name.split(",")) & set(INDEXED))
+            indexed = bool(set(reader.container.format.name.split(",")) & set(INDEXED))
             if spans is None:
                 # only a container whose index is not complete up front has no plan
                 assert not indexed or name.startswith("frag"), name

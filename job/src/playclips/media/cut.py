@@ -150,7 +150,7 @@ class AngleReader:
             )
         self._tb = Fraction(v.time_base)
         _check_mp4_video(name, v)
-        audio = [s for s in c.streams.audio if _mp4_can_carry(s)]
+        audio = [s for s in c.streams.audio if _mp4_header_ok([s])]  # else skipped
         self._copied = [v, *audio]
         self._skipped = tuple(
             f"{s.type}:{s.codec_context.name if s.codec_context else s.index}"
@@ -195,6 +195,39 @@ class AngleReader:
         if self._video.index not in first:
             raise MediaError(f"{self.name}: its video stream is empty")
         return first
+
+    # What a read plan (readplan.py) needs to know of the open container: it repeats the seeks.
+    @property
+    def container(self) -> av.container.InputContainer:
+        return self._container
+
+    @property
+    def video(self) -> av.video.stream.VideoStream:
+        """The video stream the clips are cut from."""
+        return self._video
+
+    @property
+    def copied(self) -> list[av.stream.Stream]:
+        """The streams a clip carries: the video first, then the audio MP4 can carry."""
+        return self._copied
+
+    @property
+    def first_packets(self) -> dict[int, tuple[int, int | None]]:
+        """(pts, dts) of each copied stream's first packet, by stream index."""
+        return self._first
+
+    @property
+    def seek_margin(self) -> Fraction:
+        """The seek margin (s) the next cut tries after a seek straight to the play."""
+        return self._margin
+
+    def play_bounds(self, spec: ClipSpec) -> tuple[Fraction, Fraction]:
+        """The play's start and end (s) on the container's own clock: the latest a keyframe may
+        be shown, and the time before which frames belong to the play."""
+        return (
+            self._origin + _frac(spec.start_s) + _EPS,
+            self._origin + _frac(spec.end_s) - _EPS,
+        )
 
     def close(self) -> None:
         self._container.close()
@@ -242,8 +275,7 @@ class AngleReader:
             ) from None
 
     def _cut(self, spec: ClipSpec) -> Cut:
-        start = self._origin + _frac(spec.start_s) + _EPS  # latest allowed K (seconds)
-        end = self._origin + _frac(spec.end_s) - _EPS  # frames shown before it are taken
+        start, end = self.play_bounds(spec)
         window = self._find(start, end, spec)
         return self._assemble(window, spec)
 
@@ -573,6 +605,7 @@ def _open(fileobj: BinaryIO, name: str, buffer_size: int) -> av.container.InputC
 
 
 def _mp4_header_ok(streams: list[av.stream.Stream]) -> bool:
+    """Whether an MP4 can carry these streams by stream copy (its header can be written)."""
     out = av.open(io.BytesIO(), mode="w", format="mp4")
     try:
         for s in streams:
@@ -594,11 +627,6 @@ def _check_mp4_video(name: str, v: av.stream.Stream) -> None:
             f"{name}: its video codec {codec} cannot be stream-copied into an MP4 clip; "
             "use --mode encode, or convert the video to H.264 or HEVC first"
         )
-
-
-def _mp4_can_carry(s: av.stream.Stream) -> bool:
-    """Whether an audio stream can be stream-copied into an MP4 clip (else it is skipped)."""
-    return _mp4_header_ok([s])
 
 
 def _frame_duration(v: av.video.stream.VideoStream) -> int:

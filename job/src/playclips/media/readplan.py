@@ -31,7 +31,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..model import ClipSpec
-from .cut import _EPS, AngleReader, _frac
+from .cut import AngleReader
 
 Span = tuple[int, int]  # [start, end) byte offsets in the source object
 
@@ -58,11 +58,10 @@ def clip_spans(
     if index is None:
         return None
     spans: list[list[Span]] = []
-    learned = Fraction(reader._margin)  # the seek margin the cutter will start from
+    learned = Fraction(reader.seek_margin)  # the seek margin the cutter will start from
     read_to = index.read_to  # where the demuxer's last read ended
     for spec in specs:
-        start = reader._origin + _frac(spec.start_s) + _EPS
-        end = reader._origin + _frac(spec.end_s) - _EPS
+        start, end = reader.play_bounds(spec)
         seek_at, learned = index.seek_target(start, learned, reader.limits.max_preroll_s)
         lo = index.first_read(seek_at)
         hi = index.last_read(lo, end)
@@ -93,7 +92,7 @@ def plan_reads(reader: AngleReader, specs: Sequence[ClipSpec]) -> list[list[Span
 
 def _fileobj(reader: AngleReader) -> Any:
     # PyAV keeps the Python file object it reads as `container.file.file`.
-    holder = getattr(reader._container, "file", None)
+    holder = getattr(reader.container, "file", None)
     return getattr(holder, "file", None)
 
 
@@ -104,27 +103,27 @@ class _Index:
         self.reader = reader
         self.size = size
         self.read_to = read_to
-        v = reader._video
+        v = reader.video
         self.video = v.index_entries
         self.vtb = Fraction(v.time_base)
-        first_pts, first_dts = reader._first[v.index]
+        first_pts, first_dts = reader.first_packets[v.index]
         self.delay = first_pts - first_dts if first_dts is not None else 0
-        self.frame = Fraction(1, 1) / Fraction(reader._video.average_rate or 30)
+        self.frame = Fraction(1, 1) / Fraction(reader.video.average_rate or 30)
         # A keyframe of an open GOP (or HEVC's CRA) is shown after the B-frames that lead it,
         # later than the first keyframe: up to 3 frames later on the encodes tested; 4 allowed.
-        reorders = bool(reader._video.codec_context.has_b_frames) or self.delay > 0
+        reorders = bool(reader.video.codec_context.has_b_frames) or self.delay > 0
         self.slack = 4 * self.frame if reorders else Fraction(0)
-        self.others = [(s.index_entries, Fraction(s.time_base)) for s in reader._copied[1:]]
+        self.others = [(s.index_entries, Fraction(s.time_base)) for s in reader.copied[1:]]
         # streams not copied (a timecode track) are still read after a seek when indexed
         self.ignored = [
             (s.index_entries, Fraction(s.time_base))
-            for s in reader._container.streams
-            if s not in reader._copied and s.index_entries is not None and len(s.index_entries)
+            for s in reader.container.streams
+            if s not in reader.copied and s.index_entries is not None and len(s.index_entries)
         ]
 
     @classmethod
     def of(cls, reader: AngleReader) -> _Index | None:
-        c = reader._container
+        c = reader.container
         if "mov" not in c.format.name.split(","):
             return None
         fileobj = _fileobj(reader)
@@ -145,7 +144,7 @@ class _Index:
 
     def _complete(self) -> bool:
         """Whether every copied stream's index reaches that stream's end (not a fragment's)."""
-        for s in self.reader._copied:
+        for s in self.reader.copied:
             entries = s.index_entries
             if entries is None or len(entries) == 0:
                 return False
