@@ -37,12 +37,16 @@ def check_id(kind: str, value: object) -> str:
     return text
 
 
+def is_angle(value: object) -> bool:
+    """Whether `value` is a valid angle name (upper case, e.g. FAR_LEFT)."""
+    return isinstance(value, str) and bool(_ANGLE_RE.match(value))
+
+
 def check_angle(value: object) -> str:
     """Return `value` if it is a valid angle name (upper case, e.g. FAR_LEFT), else raise."""
-    text = value if isinstance(value, str) else ""
-    if not _ANGLE_RE.match(text):
+    if not is_angle(value):
         raise InvalidId(f"invalid angle {value!r}: use upper-case letters, digits and '_'")
-    return text
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from .manifest import MANIFEST_CONTENT_TYPE, clip_record, manifest_key, render_m
 from .media.cut import AngleReader, Cut, CutLimits, MediaError, PlayOutsideVideo
 from .media.encode import VIDEO_CODEC, EncodeOptions, encode_cut
 from .media.readplan import plan_reads
-from .model import ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_angle, check_id
+from .model import ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_id, is_angle
 from .plan import fit_to_video, plan_game, spec_hash
 from .plays import PlaysError, PlaysSource
 from .report import REPORT_CONTENT_TYPE, AngleReport, GameReport, one_line, report_key
@@ -205,7 +205,7 @@ def _earlier_records(
         return []
     have = {(r["play_id"], r["angle"]) for r in records}
     on_disk = {k.split("/")[2] for k in existing if k.count("/") == 3}
-    others = sorted(a for a in on_disk if a not in videos.angles and _is_angle(a))
+    others = sorted(a for a in on_disk if a not in videos.angles and is_angle(a))
     candidates = specs + plan_game(game, others)[0] if others else specs
     sources: dict[str, ObjectInfo | None] = {}
     found: list[dict[str, Any]] = []
@@ -257,14 +257,6 @@ def _source_info(game: Game, angle: str, videos: GameVideos) -> ObjectInfo | Non
         return storage.stat(key)
     except (AngleFailed, StorageError):
         return None
-
-
-def _is_angle(name: str) -> bool:
-    try:
-        check_angle(name)
-    except InvalidId:
-        return False
-    return True
 
 
 class _GameWork:

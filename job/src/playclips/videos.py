@@ -9,16 +9,14 @@ what the game has. A missing angle's error lists what was found and how to choos
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model import ANGLE_PATTERN, DEFAULT_ANGLES, Game
+from .model import DEFAULT_ANGLES, Game, is_angle
 from .storage import Storage, StorageError, open_storage
 
 # Extensions of the containers playclips reads (see media/cut.py).
 VIDEO_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "mkv", "webm", "ts", "m2ts", "mts"})
-_ANGLE_RE = re.compile(rf"^{ANGLE_PATTERN}$")
 
 
 class AngleFailed(Exception):
@@ -94,7 +92,7 @@ def _is_video(key: str) -> bool:
 
 def _angle_of(key: str) -> str | None:
     stem = key.rpartition("/")[2].partition(".")[0]
-    return stem if _ANGLE_RE.match(stem) else None
+    return stem if is_angle(stem) else None
 
 
 def _ordered(angles: set[str]) -> list[str]:
