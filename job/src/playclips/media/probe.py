@@ -15,7 +15,9 @@ from typing import BinaryIO
 # Boxes whose children lead from the top level to the sample tables.
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
 _TOP_LEVEL = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"moof"}
-_MAX_BOXES = 10_000  # a walk that meets more boxes than this is not looking at a real index
+# A walk that meets more boxes than this (in all) is not looking at a real index; it stops, so a
+# file of millions of tiny boxes costs no more than this many header reads.
+_MAX_BOXES = 10_000
 
 
 def mp4_sample_count(fileobj: BinaryIO) -> int | None:
@@ -30,15 +32,15 @@ def mp4_sample_count(fileobj: BinaryIO) -> int | None:
         first = fileobj.read(8)
         if len(first) < 8 or first[4:8] not in _TOP_LEVEL:
             return None
-        return _walk(fileobj, 0, size, 0)
+        return _walk(fileobj, 0, size, 0, [_MAX_BOXES])
     finally:
         fileobj.seek(0)
 
 
-def _walk(f: BinaryIO, start: int, end: int, depth: int) -> int:
-    total, pos, boxes = 0, start, 0
-    while pos + 8 <= end and boxes < _MAX_BOXES:
-        boxes += 1
+def _walk(f: BinaryIO, start: int, end: int, depth: int, budget: list[int]) -> int:
+    total, pos = 0, start
+    while pos + 8 <= end and budget[0] > 0:
+        budget[0] -= 1
         f.seek(pos)
         header = f.read(16)
         if len(header) < 8:
@@ -53,7 +55,7 @@ def _walk(f: BinaryIO, start: int, end: int, depth: int) -> int:
         if size < 8:
             break
         if kind in _CONTAINERS and depth < 6:
-            total += _walk(f, body, min(pos + size, end), depth + 1)
+            total += _walk(f, body, min(pos + size, end), depth + 1, budget)
         elif kind in (b"stsz", b"stz2"):
             f.seek(body)
             fields = f.read(12)  # version+flags, sample size (or field size), sample count
