@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import playclips
 from playclips.storage import LocalStorage, NotFound, StorageError
 
 
@@ -156,10 +157,18 @@ def test_permission_denied_is_one_clear_error(tmp_path: Path) -> None:
             "    except StorageError as exc:\n"
             "        print(exc)\n"
         )
-        argv = [sys.executable, "-c", code]
+        # nobody may not reach the checkout (a clone in a 0700 folder): it imports the storage
+        # layer (standard library only) from a copy beside the files under test.
+        package = Path(playclips.__file__).parent
+        lib = folder / "lib" / "playclips"
+        shutil.copytree(package / "storage", lib / "storage")
+        shutil.copy(package / "__init__.py", lib / "__init__.py")
+        env = {**os.environ, "PYTHONPATH": str(folder / "lib")}
+        # the interpreter itself, not the checkout's venv, which nobody may not reach either
+        argv = [os.path.realpath(sys.executable), "-c", code]
         if os.geteuid() == 0:
             argv = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
         lines = result.stdout.splitlines()
         assert len(lines) == 2, result.stdout
