@@ -49,6 +49,7 @@ import contextlib
 import dataclasses
 import io
 import itertools
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import BinaryIO
@@ -152,6 +153,9 @@ class AngleReader:
         _check_mp4_video(name, v)
         audio = [s for s in c.streams.audio if _mp4_header_ok([s])]  # else skipped
         self._copied = [v, *audio]
+        # Each copied stream's time base: the read loop compares packets in their own integer
+        # ticks (thresholds converted once per clip), not as Fractions per packet.
+        self._tbs = {s.index: Fraction(s.time_base) for s in self._copied}
         self._skipped = tuple(
             f"{s.type}:{s.codec_context.name if s.codec_context else s.index}"
             for s in c.streams
@@ -352,7 +356,8 @@ class AngleReader:
     def _assemble(self, w: _Window, spec: ClipSpec) -> Cut:
         tb = self._tb
         key = w.video[0]
-        shown = [q for q in w.video if self._shown_from is None or q.pts * tb >= self._shown_from]
+        shown_k = -(2**62) if self._shown_from is None else math.ceil(self._shown_from / tb)
+        shown = [q for q in w.video if q.pts >= shown_k]
         if not shown:
             raise PlayOutsideVideo(f"{self.name}: play {spec.play.play_id} has no frame to show")
         clip_start = min(q.pts for q in shown) * tb
@@ -382,7 +387,10 @@ class AngleReader:
                 f"play ends at {float(play_end - self._origin):.3f} s, past the last frame of "
                 f"{spec.angle} ({float(clip_end - self._origin):.3f} s): clipped what exists"
             )
-        others = [p for p in w.others if clip_start <= p.pts * p.time_base < clip_end]
+        bounds = {
+            i: (math.ceil(clip_start / tb), math.ceil(clip_end / tb)) for i, tb in self._tbs.items()
+        }
+        others = [p for p in w.others if bounds[p.stream][0] <= p.pts < bounds[p.stream][1]]
         _verify(self.name, spec, key, w.video, shown, clip_start, clip_end, tb)
         data = _mux(self._copied, w.video, others, clip_start)
         _check_clip(self.name, spec, data, len(shown), len(others))
@@ -422,12 +430,20 @@ class _Window:
     _first_seen: dict[int, Fraction] = field(default_factory=dict)
     _started: bool = False
     _tentative: list[_Packet] = field(default_factory=list)
-    _hi: Fraction = Fraction(0)  # in stream ticks: every frame shown before it is taken
+    _hi: int = 0  # video ticks: every frame shown before it is taken
     _last: _Packet | None = None  # the taken frame shown last
     _end_t: Fraction | None = None  # seconds: the clip's end once its video is complete
-    _latest: dict[int, Fraction] = field(default_factory=dict)
+    _latest: dict[int, int] = field(default_factory=dict)  # ticks of each other stream
     _bytes: int = 0
-    _video_after: Fraction = Fraction(-(10**18))  # the latest video time read past the end
+    _video_after: int = -(2**62)  # video ticks: the latest frame read past the end
+    # The thresholds above in each stream's own ticks (set in __post_init__, _restart, _take).
+    _start_k: int = 0  # a video packet at or before it is shown by `start`
+    _key_k: dict[int, int] = field(default_factory=dict)  # other streams: from K's time
+    _end_k: dict[int, int] = field(default_factory=dict)  # other streams: the clip's end
+    _slack_k: int = 0  # video ticks: past it, an audio stream short of the end has ended
+
+    def __post_init__(self) -> None:
+        self._start_k = math.floor(self.start / self.reader._tb)
 
     def add(self, p: av.Packet) -> object:
         r = self.reader
@@ -442,19 +458,19 @@ class _Window:
                 self.at_start = r._first.get(index) == (p.pts, p.dts)
         if p.stream is not r._video:
             return self._add_other(p)
-        self.read_to = max(self.read_to, p.pts + (p.duration or 0))
-        t = p.pts * r._tb
+        pts = p.pts
+        self.read_to = max(self.read_to, pts + (p.duration or 0))
         if self._end_t is not None:
-            self._video_after = max(self._video_after, t)
+            self._video_after = max(self._video_after, pts)
             return self._check_done()
-        if p.is_keyframe and t <= self.start:
+        if p.is_keyframe and pts <= self._start_k:
             self._restart(p)  # a keyframe shown at or before the start: the best K so far
             return None
         if not self.video:
             if self.at_start and p.is_keyframe:
                 self._restart(p)  # the play starts before the file's first keyframe
                 return None
-            decoded_after = p.dts is not None and p.dts * r._tb > self.start
+            decoded_after = p.dts is not None and p.dts > self._start_k
             if p.is_keyframe or decoded_after:
                 return _LATE if not self.at_start else None
             return None  # a frame of the GOP before K: not needed
@@ -463,12 +479,13 @@ class _Window:
 
     def _restart(self, key: av.Packet) -> None:
         r = self.reader
-        self.video = [_Packet.of(key)]
+        self.video = [_Packet.of(key, r._tb)]
         self._last = self.video[0]
         self._tentative = []
-        self._hi = max(self.end / r._tb, Fraction(key.pts + 1))
+        self._hi = max(math.ceil(self.end / r._tb), key.pts + 1)
         kt = key.pts * r._tb
-        self.others = [q for q in self.others if q.pts * q.time_base >= kt]
+        self._key_k = {i: math.ceil(kt / tb) for i, tb in r._tbs.items()}
+        self.others = [q for q in self.others if q.pts >= self._key_k[q.stream]]
         self._bytes = key.size + sum(len(q.data) for q in self.others)
 
     def _take(self, p: av.Packet) -> None:
@@ -476,25 +493,27 @@ class _Window:
         if p.dts is not None and p.dts >= self._hi:  # no later packet is shown before hi
             last = self._last
             assert last is not None
-            self._end_t = (last.pts + (last.duration or _frame_duration(r._video))) * r._tb
+            end_t = (last.pts + (last.duration or _frame_duration(r._video))) * r._tb
+            self._end_t = end_t
+            self._end_k = {s.index: math.ceil(end_t / r._tbs[s.index]) for s in r._copied[1:]}
+            self._slack_k = math.floor((end_t + _INTERLEAVE_SLACK_S) / r._tb)
             return
         if p.pts < key.pts:
             return  # a leading picture of an open GOP: it needs the previous GOP
-        self._tentative.append(_Packet.of(p))
+        self._tentative.append(_Packet.of(p, r._tb))
         self._grow(p.size)
         if p.pts < self._hi:
             self._last = max(self._last, *self._tentative, key=lambda q: q.pts)  # type: ignore[arg-type]
             self.video.extend(self._tentative)
             self._tentative.clear()
-            self._hi = max(self._hi, Fraction(self._last.pts + 1))
+            self._hi = max(self._hi, self._last.pts + 1)
 
     def _add_other(self, p: av.Packet) -> object:
-        t = p.pts * Fraction(p.time_base)
-        if not self.video or t >= self.video[0].pts * self.reader._tb:
-            self.others.append(_Packet.of(p))
+        index, pts = p.stream.index, p.pts
+        if not self.video or pts >= self._key_k[index]:
+            self.others.append(_Packet.of(p, self.reader._tbs[index]))
             self._grow(p.size)
-        index = p.stream.index
-        self._latest[index] = max(self._latest.get(index, t), t)
+        self._latest[index] = max(self._latest.get(index, pts), pts)
         return self._check_done()
 
     def _grow(self, n: int) -> None:
@@ -509,10 +528,9 @@ class _Window:
     def _check_done(self) -> object:
         if self._end_t is None:
             return None
-        if self._video_after > self._end_t + _INTERLEAVE_SLACK_S:
+        if self._video_after > self._slack_k:
             return _DONE  # an audio stream that has not reached the end has ended
-        others = [s.index for s in self.reader._copied[1:]]
-        if all(self._latest.get(i, Fraction(-(10**18))) >= self._end_t for i in others):
+        if all(self._latest.get(i, -(2**62)) >= k for i, k in self._end_k.items()):
             return _DONE
         return None
 
@@ -649,15 +667,10 @@ class _Packet:
     time_base: Fraction
 
     @classmethod
-    def of(cls, p: av.Packet) -> _Packet:
+    def of(cls, p: av.Packet, time_base: Fraction) -> _Packet:
+        """A copy of `p`; `time_base` is its stream's (the reader's, made once)."""
         return cls(
-            p.stream.index,
-            bytes(p),
-            p.pts,
-            p.dts,
-            p.duration or 0,
-            p.is_keyframe,
-            Fraction(p.time_base),
+            p.stream.index, bytes(p), p.pts, p.dts, p.duration or 0, p.is_keyframe, time_base
         )
 
 
@@ -732,7 +745,8 @@ def _mux_once(
         shift = {s.index: round(clip_start / Fraction(s.time_base)) for s in streams}
         timed = [(p, d) for p, d in zip(video, _decode_times(video), strict=True)]
         timed += [(p, p.pts if p.dts is None else p.dts) for p in _with_durations(others)]
-        for p, dts in sorted(timed, key=_order):
+        scale = _tick_scale({s.index: Fraction(s.time_base) for s in streams})
+        for p, dts in sorted(timed, key=lambda item: item[1] * scale[item[0].stream]):
             packet = av.Packet(p.data)
             packet.stream = mapping[p.stream]
             packet.time_base = p.time_base
@@ -746,9 +760,11 @@ def _mux_once(
     return buf.getvalue()
 
 
-def _order(item: tuple[_Packet, int]) -> Fraction:
-    packet, dts = item
-    return dts * packet.time_base
+def _tick_scale(time_bases: dict[int, Fraction]) -> dict[int, int]:
+    """For each stream, the integer that turns its ticks into ticks of one common base
+    (1 / the denominators' lcm): muxing order compared exactly, without a Fraction a packet."""
+    common = math.lcm(*(tb.denominator for tb in time_bases.values()))
+    return {i: tb.numerator * (common // tb.denominator) for i, tb in time_bases.items()}
 
 
 def _reason(exc: BaseException) -> str:
