@@ -63,7 +63,7 @@ terraform-fmt: ## Format every .tf and .tftest.hcl file.
 # Real runs against Google Cloud: ENV names a root under terraform/envs. The saved plan goes
 # into the root's .terraform/ (ignored by git), so `make plan` leaves nothing untracked. An
 # ordinary apply keeps the job's running image; IMAGE=...@sha256:... deploys another (a rollback)
-# and is the only way an administrator changes it (docs/deploy.md, "Deploy contract").
+# and is the only way an administrator changes it (docs/design.md, "Deploy contract").
 define check_cloud_env
 	@test -f terraform/envs/$(ENV)/settings.auto.tfvars && test "$(ENV)" != local || \
 		{ echo "ENV must name a root under terraform/envs (dev or prod), not '$(ENV)'" >&2; exit 2; }
