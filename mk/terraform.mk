@@ -2,8 +2,9 @@
 #
 # `make plan ENV=dev` and `make apply ENV=dev` run the real thing against Google Cloud, as an
 # administrator, with the env's committed settings (terraform/envs/ENV/settings.auto.tfvars).
-# Everything else here prepares the offline checks that `make test` runs in tests/terraform/: the google provider's schema (rebuilt from a pinned PyPI wheel, since the
-# provider binary cannot be downloaded here) and checkov in a virtualenv of its own.
+# Everything else here prepares the offline checks that `make test` runs in tests/terraform/:
+# the google provider's schema (rebuilt from a pinned PyPI wheel, since the provider binary
+# cannot be downloaded here) and checkov in a virtualenv of its own.
 
 TERRAFORM ?= terraform
 # STATE_BUCKET and IMAGE count only when given on the command line, never from a variable left
