@@ -2,8 +2,9 @@
 #
 # `make plan ENV=dev` and `make apply ENV=dev` run the real thing against Google Cloud, as an
 # administrator, with the env's committed settings (terraform/envs/ENV/settings.auto.tfvars).
-# Everything else here prepares the offline checks that `make test` runs in tests/terraform/: the google provider's schema (rebuilt from a pinned PyPI wheel, since the
-# provider binary cannot be downloaded here) and checkov in a virtualenv of its own.
+# Everything else here prepares the offline checks that `make test` runs in tests/terraform/:
+# the google provider's schema (rebuilt from a pinned PyPI wheel, since the provider binary
+# cannot be downloaded here) and checkov in a virtualenv of its own.
 
 TERRAFORM ?= terraform
 # STATE_BUCKET and IMAGE count only when given on the command line, never from a variable left
@@ -63,7 +64,7 @@ terraform-fmt: ## Format every .tf and .tftest.hcl file.
 # Real runs against Google Cloud: ENV names a root under terraform/envs. The saved plan goes
 # into the root's .terraform/ (ignored by git), so `make plan` leaves nothing untracked. An
 # ordinary apply keeps the job's running image; IMAGE=...@sha256:... deploys another (a rollback)
-# and is the only way an administrator changes it (docs/deploy.md, "Deploy contract").
+# and is the only way an administrator changes it (docs/design.md, "Deploy contract").
 define check_cloud_env
 	@test -f terraform/envs/$(ENV)/settings.auto.tfvars && test "$(ENV)" != local || \
 		{ echo "ENV must name a root under terraform/envs (dev or prod), not '$(ENV)'" >&2; exit 2; }

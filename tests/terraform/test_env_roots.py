@@ -138,35 +138,32 @@ def test_git_ignores_lock_files_outside_env_roots_and_saved_plans():
     assert not ignored("terraform/envs/dev/settings.auto.tfvars")
 
 
-def test_make_plan_saves_its_plan_where_git_ignores_it():
-    dry = subprocess.run(
-        ["make", "--no-print-directory", "-n", "plan", "ENV=dev"],
+def make_dry_run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """What `make -n ARGS` would run, from the repository root."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-n", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
+
+
+def test_make_plan_saves_its_plan_where_git_ignores_it():
+    dry = make_dry_run("plan", "ENV=dev")
     assert dry.returncode == 0, dry.stderr
     out = re.search(r"terraform -chdir=(\S+) plan .*-out=(\S+)", dry.stdout)
     assert out, dry.stdout
     saved = f"{out[1]}/{out[2]}"
     assert subprocess.run(["git", "check-ignore", "-q", saved], cwd=ROOT).returncode == 0
     assert "-var=job_image" not in dry.stdout, "an admin plan keeps the running image"
-    rollback = subprocess.run(
-        ["make", "--no-print-directory", "-n", "plan", "ENV=dev", "IMAGE=r/p@sha256:1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    rollback = make_dry_run("plan", "ENV=dev", "IMAGE=r/p@sha256:1")
     assert "-var=job_image=r/p@sha256:1" in rollback.stdout
     # An IMAGE or STATE_BUCKET left in the shell's environment does not count.
-    stray = subprocess.run(
-        ["make", "--no-print-directory", "-n", "plan", "ENV=dev"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    stray = make_dry_run(
+        "plan",
+        "ENV=dev",
         env={**os.environ, "IMAGE": "r/p@sha256:2", "STATE_BUCKET": "someone-elses"},
     )
     assert "job_image" not in stray.stdout

@@ -16,39 +16,28 @@ def test_terraform_files_are_formatted(terraform):
     assert result.returncode == 0, f"run `make terraform-fmt`:\n{result.stdout}"
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_module_validates(terraform, module):
-    directory = TERRAFORM_DIR / "modules" / module
-    terraform.run("get", "-no-color", cwd=directory, data_dir=f"validate-{module}")
-    result = terraform.run("validate", "-no-color", cwd=directory, data_dir=f"validate-{module}")
+# Every module and every env root: each is validated and runs its own tests/*.tftest.hcl.
+ROOTS = [f"modules/{module}" for module in MODULES] + [f"envs/{env}" for env in ENVS]
+
+
+@pytest.mark.parametrize("root", ROOTS)
+def test_validates(terraform, root):
+    directory = TERRAFORM_DIR / root
+    data_dir = f"validate-{root.replace('/', '-')}"
+    # `terraform get` installs the local modules (the composition and the env roots call them)
+    # without asking any registry for providers, which `init` would; the stand-in needs none.
+    terraform.run("get", "-no-color", cwd=directory, data_dir=data_dir)
+    result = terraform.run("validate", "-no-color", cwd=directory, data_dir=data_dir)
     assert "The configuration is valid" in result.stdout
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_env_validates(terraform, env):
-    root = TERRAFORM_DIR / "envs" / env
-    # `terraform get` installs the local modules without asking any registry for providers,
-    # which `init` would; the stand-in needs no installation.
-    terraform.run("get", "-no-color", cwd=root, data_dir=f"env-{env}")
-    result = terraform.run("validate", "-no-color", cwd=root, data_dir=f"env-{env}")
-    assert "The configuration is valid" in result.stdout
-
-
-@pytest.mark.parametrize("env", ENVS)
-def test_env_plan_tests_pass(terraform, env):
-    root = TERRAFORM_DIR / "envs" / env
-    terraform.run("get", "-no-color", cwd=root, data_dir=f"env-test-{env}")
-    result = terraform.run("test", "-no-color", cwd=root, data_dir=f"env-test-{env}")
-    assert re.search(r"Success! [1-9]\d* passed, 0 failed", result.stdout), result.stdout
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_module_plan_tests_pass(terraform, module):
-    directory = TERRAFORM_DIR / "modules" / module
-    assert list((directory / "tests").glob("*.tftest.hcl")), f"{module} has no tests/*.tftest.hcl"
-    # The composition (modules/playclips) calls the other modules: install them first.
-    terraform.run("get", "-no-color", cwd=directory, data_dir=f"test-{module}")
-    result = terraform.run("test", "-no-color", cwd=directory, data_dir=f"test-{module}")
+@pytest.mark.parametrize("root", ROOTS)
+def test_plan_tests_pass(terraform, root):
+    directory = TERRAFORM_DIR / root
+    assert list((directory / "tests").glob("*.tftest.hcl")), f"{root} has no tests/*.tftest.hcl"
+    data_dir = f"test-{root.replace('/', '-')}"
+    terraform.run("get", "-no-color", cwd=directory, data_dir=data_dir)
+    result = terraform.run("test", "-no-color", cwd=directory, data_dir=data_dir)
     summary = re.search(r"Success! (\d+) passed, 0 failed", result.stdout)
     assert summary and int(summary.group(1)) > 0, result.stdout
 

@@ -63,5 +63,5 @@ output "supabase_url" {
 
 output "wif_github" {
   description = "var.github as JSON ({\"environments\", \"refs\", \"repository\", \"repository_id\"}): who may release through Workload Identity Federation."
-  value       = jsonencode(var.github)
+  value       = jsonencode(module.github_ci.github)
 }

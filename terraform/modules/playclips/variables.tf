@@ -16,13 +16,10 @@ variable "env" {
 }
 
 variable "github" {
-  description = "Who may release: the GitHub repository (OWNER/NAME), its numeric id (`gh api repos/OWNER/NAME --jq .id`; federation binds the id, which survives renames and is never reused), and optionally the refs (a trailing '*' matches any rest, as in refs/tags/v*) and deployment environments allowed."
-  type = object({
-    environments  = optional(list(string), [])
-    refs          = optional(list(string), [])
-    repository    = string
-    repository_id = string
-  })
+  description = "Who may release: {repository, repository_id, refs, environments}, handed unchanged to modules/github_ci, whose `github` input types, defaults and validates it."
+  # Typed once, where it is used: a copy of github_ci's object type here would have to follow
+  # every change to it.
+  type     = any
   nullable = false
 }
 

@@ -2,13 +2,7 @@
 # provider. modules/playclips/tests covers the wiring; this pins what dev's data decides.
 mock_provider "google" {
   override_during = plan
-}
-
-override_data {
-  target = module.playclips.data.google_cloud_run_v2_job.running
-  values = {
-    template = [{ template = [{ containers = [{ image = "europe-west1-docker.pkg.dev/my-playclips-dev/playclips/playclips@sha256:0000000000000000000000000000000000000000000000000000000000000000" }] }] }]
-  }
+  source          = "../../root/tests"
 }
 
 run "committed_settings" {

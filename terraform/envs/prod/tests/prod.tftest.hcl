@@ -2,13 +2,7 @@
 # provider: who may release to prod, and that prod keeps its protection.
 mock_provider "google" {
   override_during = plan
-}
-
-override_data {
-  target = module.playclips.data.google_cloud_run_v2_job.running
-  values = {
-    template = [{ template = [{ containers = [{ image = "europe-west1-docker.pkg.dev/my-playclips-prod/playclips/playclips@sha256:0000000000000000000000000000000000000000000000000000000000000000" }] }] }]
-  }
+  source          = "../../root/tests"
 }
 
 run "release_tags_may_deploy_prod" {
