@@ -39,7 +39,7 @@ def _storage(uri: str, knobs: dict[str, Any] | None = None) -> Any:
 
 
 def run_playclips(cfg: dict[str, Any]) -> dict[str, Any]:
-    from playclips.pipeline import Job, run_game
+    from playclips.pipeline import Job, NoEvents, run_game
     from playclips.plays import LocalPlaysFile
 
     knobs = {
@@ -47,15 +47,37 @@ def run_playclips(cfg: dict[str, Any]) -> dict[str, Any]:
         for k in ("angles_in_flight", "uploads_in_flight", "read_buffer")
         if cfg.get(k) is not None
     }
-    job = Job(
-        plays=LocalPlaysFile(cfg["plays"]),
-        videos=_storage(cfg["videos"], cfg.get("gcs") or {}),
-        out=_storage(cfg["out"]),
-        run_id="bench",
-        angles=tuple(cfg["angles"]),
-        **knobs,
-    )
-    report = run_game(cfg["game"], job)
+    if cfg.get("gcs") or "uploads_in_flight" in knobs or "read_buffer" in knobs:
+        # knobs only the library takes: one process, angles in threads
+        job = Job(
+            plays=LocalPlaysFile(cfg["plays"]),
+            videos=_storage(cfg["videos"], cfg.get("gcs") or {}),
+            out=_storage(cfg["out"]),
+            run_id="bench",
+            angles=tuple(cfg["angles"]),
+            **knobs,
+        )
+        report = run_game(cfg["game"], job)
+    else:  # as `playclips run` runs a game: angles in processes when there are CPUs for it
+        from playclips.config import Settings
+        from playclips.runner import run_games
+
+        class _Quiet(NoEvents):
+            def game_done(self, report: Any) -> None:
+                pass
+
+            def close(self) -> None:
+                pass
+
+        settings = Settings(
+            plays=cfg["plays"],
+            videos=cfg["videos"],
+            out=cfg["out"],
+            angles=tuple(cfg["angles"]),
+            run_id="bench",
+            **{k: cfg[k] for k in ("angles_in_flight", "angle_processes") if k in cfg},
+        )
+        [report] = run_games(settings, [cfg["game"]], _Quiet())
     return {
         "status": report.status,
         "clips": report.clips_made,

@@ -39,6 +39,7 @@ TARGET_LINK_FLOOR = 1.15  # wall / (clip bytes / link rate) on an emulated link
 TARGET_SPEEDUP = 20.0
 TARGET_RSS = 512 * MiB
 TARGET_FLAT = 1.3
+TARGET_SCALING = 0.6  # wall on every CPU of this box / wall on one
 # The environment job/Dockerfile gives the job (glibc keeps fewer per-thread arenas).
 IMAGE_ENV = {"MALLOC_ARENA_MAX": "2"}
 
@@ -110,7 +111,7 @@ class Bench:
         }
         if spec.kind in ("copy-gcs", "copy-local"):
             cfg["engine"] = "playclips"
-            for k in ("angles_in_flight", "uploads_in_flight", "read_buffer"):
+            for k in ("angles_in_flight", "angle_processes", "uploads_in_flight", "read_buffer"):
                 if k in spec.knobs:
                     cfg[k] = spec.knobs[k]
             cfg["gcs"] = {
@@ -146,8 +147,10 @@ class Bench:
         self.proxy.reset()
         server_cpu = self.gcs.cpu_seconds()
         log(f"  {spec.name} ...")
+        cpus = spec.knobs.get("cpus")  # the engine on the first N CPUs only (taskset)
+        pin = ["taskset", "-c", f"0-{cpus - 1}"] if cpus else []
         m = run_measured(
-            [sys.executable, "-m", "bench.engines", str(cfg_path)],
+            [*pin, sys.executable, "-m", "bench.engines", str(cfg_path)],
             env=env,
             scratch=scratch,
             cwd=ROOT,
@@ -243,6 +246,15 @@ def main_specs(fixture: Fixture, args: argparse.Namespace) -> list[Spec]:
     wanted = set(args.engines.split(",")) if args.engines else None
     specs = [
         Spec("playclips copy (GCS)", "copy-gcs", fixture, plays, angles),
+        Spec(
+            "playclips copy (GCS), 1 CPU",
+            "copy-gcs",
+            fixture,
+            plays,
+            angles,
+            {"cpus": 1},
+            note="the same, pinned to one CPU with taskset: how it scales with cores",
+        ),
         Spec("playclips copy (local)", "copy-local", fixture, plays, angles),
         Spec(
             "seed: download + ffmpeg/clip",
@@ -399,6 +411,16 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "<= 0.005",
                 p["usd"] <= cost.TARGET_USD,
             )
+    one = [e for e in results["engines"] if e["knobs"] == {"cpus": 1} and e["status"] == "ok"]
+    if copy and one:
+        cores = os.cpu_count() or 1
+        ratio = copy["wall_s"] / one[0]["wall_s"]
+        add(
+            f"wall on {cores} CPUs / wall on 1 CPU (copy, GCS)",
+            round(ratio, 3),
+            f"<= {TARGET_SCALING}",
+            ratio <= TARGET_SCALING,
+        )
     flat = {e["fixture"]: e for e in results["engines"] if e["name"].startswith("flat:")}
     if "3h" in flat and "30min" in flat and all(e["status"] == "ok" for e in flat.values()):
         rss = flat["3h"]["peak_rss_bytes"] / max(1, flat["30min"]["peak_rss_bytes"])

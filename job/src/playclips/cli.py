@@ -70,6 +70,7 @@ def main() -> None:
 @setting_option("angles")
 @setting_option("workers", type=click.IntRange(1, 64))
 @setting_option("angles_in_flight", type=click.IntRange(1, 16))
+@setting_option("angle_processes", type=click.IntRange(0, 16))
 @setting_option("run_id")
 @setting_option("mode", type=click.Choice(["copy", "encode"]))
 @setting_option("height", type=click.IntRange(16, 4320))
@@ -153,6 +154,7 @@ def _settings(options: dict[str, Any]) -> Settings:
         angles=parse_angles(options["angles"]),
         workers=options["workers"],
         angles_in_flight=options["angles_in_flight"],
+        angle_processes=options["angle_processes"],
         run_id=check_run_id(options["run_id"] or default_run_id()),
         mode=options["mode"],
         height=options["height"],

@@ -60,6 +60,14 @@ SETTINGS: dict[str, Setting] = {
         "Angles of one game clipped at once (each holds one open video).",
         4,
     ),
+    "angle_processes": Setting(
+        "--angle-processes",
+        "PLAYCLIPS_ANGLE_PROCESSES",
+        "Processes that cut a game's angles in copy mode, one angle each at a time (0: one per "
+        "available CPU, at most --angles-in-flight; 1: angles in threads of this process). "
+        "Used when games run one at a time (--workers 1).",
+        0,
+    ),
     "run_id": Setting(
         "--run-id",
         "PLAYCLIPS_RUN_ID",
@@ -320,6 +328,7 @@ class Settings:
     angles: tuple[str, ...] = ()  # () = every angle the game has
     workers: int = 1
     angles_in_flight: int = 4
+    angle_processes: int = 0  # 0: one per available CPU (angle_pool.py)
     run_id: str = ""
     mode: str = "copy"
     height: int | None = None

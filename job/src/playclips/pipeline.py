@@ -73,6 +73,23 @@ class NoEvents:
         pass
 
 
+# What one angle's run gives back: its report, its clips' manifest records, its plays' issues
+# ("rejected", "warnings", "failed").
+AngleResult = tuple[AngleReport, list[dict[str, Any]], dict[str, list[PlayIssue]]]
+
+
+class AnglePool(Protocol):
+    """Runs angles somewhere other than this process's threads (angle_pool.py: processes)."""
+
+    storage_retries: int  # storage retries counted where the angles ran
+
+    def submit(
+        self, game: Game, angle: str, specs: list[ClipSpec], videos: GameVideos, tiles: Tiles
+    ) -> Future[AngleResult]:
+        """Run run_angle_alone there; the angle's thumbnails are added to `tiles`."""
+        ...
+
+
 @dataclass
 class Job:
     """Everything a game needs besides its id."""
@@ -92,6 +109,7 @@ class Job:
     encodes_in_flight: int = 1  # clips of one game encoded at once (encode.encoder_slots)
     encode_threads: int = 1  # ffmpeg threads per encode
     limits: CutLimits = field(default_factory=CutLimits)
+    angle_pool: AnglePool | None = None  # None: angles run in threads of this process
 
     @property
     def clip_options(self) -> dict[str, Any]:
@@ -133,7 +151,11 @@ def run_game(game_id: str, job: Job) -> GameReport:
     work = _GameWork(job)
     with work, ThreadPoolExecutor(max_workers=max(1, job.angles_in_flight)) as pool:
         futures = {
-            angle: pool.submit(_run_angle, game, angle, by_angle[angle], videos, job, work)
+            angle: (
+                job.angle_pool.submit(game, angle, by_angle[angle], videos, work.tiles)
+                if job.angle_pool is not None and job.mode == "copy"
+                else pool.submit(_run_angle, game, angle, by_angle[angle], videos, job, work)
+            )
             for angle in videos.angles
         }
         for _angle, future in futures.items():
@@ -330,9 +352,22 @@ def _finish(report: GameReport, job: Job, started: float, write: bool = True) ->
 
 
 def _storage_retries(job: Job) -> int:
-    """Retries counted so far by the job's storage roots (those that count them: GCS)."""
+    """Retries counted so far by the job's storage roots (those that count them: GCS), and by
+    the angle pool's processes."""
     roots = {id(s): s for s in (job.videos, job.out)}.values()
-    return sum(s.retry_stats.retries for s in roots if hasattr(s, "retry_stats"))
+    pooled = job.angle_pool.storage_retries if job.angle_pool is not None else 0
+    return pooled + sum(s.retry_stats.retries for s in roots if hasattr(s, "retry_stats"))
+
+
+def run_angle_alone(
+    game: Game, angle: str, specs: list[ClipSpec], videos: GameVideos, job: Job
+) -> tuple[AngleResult, Tiles, int]:
+    """One angle of a game, run on its own (in an angle pool's process): its result, its
+    clips' thumbnails, and the storage retries it took."""
+    before = _storage_retries(job)
+    with _GameWork(job) as work:
+        result = _run_angle(game, angle, specs, videos, job, work)
+    return result, work.tiles, _storage_retries(job) - before
 
 
 def write_report(report: GameReport, job: Job) -> None:

@@ -20,11 +20,11 @@ import multiprocessing
 import os
 import queue
 import signal
-import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
+from .angle_pool import AngleProcesses
 from .config import TASK_COUNT_ENV, Settings
 from .index_page import write_run_index
 from .media.cut import CutLimits
@@ -88,9 +88,8 @@ def run_games(settings: Settings, games: list[str], display: Display) -> list[Ga
     When this process ran the whole run (not one Cloud Run task of several), it also writes the
     run's index page (index_page.py).
     """
-    # the pool's context: a fork-context Event cannot be shared with spawned workers
-    spawn = multiprocessing.get_context("spawn")
-    stop = threading.Event() if settings.workers <= 1 else spawn.Event()
+    # shared with spawned workers (games or angles), so a spawn-context Event
+    stop = multiprocessing.get_context("spawn").Event()
     plays = _open_plays_source(settings, games)
     previous = _on_sigterm(stop.set)
     try:
@@ -192,6 +191,27 @@ def _run_here(
         for r in reports:
             display.game_done(r)
         return reports
+    processes = angle_processes(settings)
+    if processes > 1:
+        job.angle_pool = AngleProcesses(build_job, settings, display, stop, processes)
+    try:
+        return _run_each(settings, games, display, stop, job)
+    finally:
+        if isinstance(job.angle_pool, AngleProcesses):
+            job.angle_pool.close()
+
+
+def angle_processes(settings: Settings) -> int:
+    """How many processes cut one game's angles (1: threads of this process)."""
+    if settings.mode != "copy":
+        return 1  # encode mode's ffmpeg processes use the CPUs already
+    wanted = settings.angle_processes or available_cpus()
+    return max(1, min(wanted, settings.angles_in_flight))
+
+
+def _run_each(
+    settings: Settings, games: list[str], display: Display, stop: Any, job: Job
+) -> list[GameReport]:
     reports = []
     for game_id in games:
         if stop.is_set():

@@ -169,6 +169,20 @@ class Tiles:
         with self._lock:
             return self._tiles.get(key)
 
+    def merge(self, other: Tiles) -> None:
+        """Add every tile of `other` (an angle's, made in another process)."""
+        with other._lock:
+            tiles = dict(other._tiles)
+        with self._lock:
+            self._tiles.update(tiles)
+
+    def __getstate__(self) -> dict[str, _Tile]:
+        with self._lock:
+            return dict(self._tiles)
+
+    def __setstate__(self, tiles: dict[str, _Tile]) -> None:
+        self._tiles, self._lock = tiles, threading.Lock()
+
 
 def sheet_size(rows: int, columns: int) -> tuple[int, int]:
     """Pixel size of a sheet with `rows` plays and `columns` angles."""
