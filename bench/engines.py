@@ -39,7 +39,7 @@ def _storage(uri: str, knobs: dict[str, Any] | None = None) -> Any:
 
 
 def run_playclips(cfg: dict[str, Any]) -> dict[str, Any]:
-    from playclips.pipeline import Job, run_game
+    from playclips.clipping.game import Job, run_game
     from playclips.plays import LocalPlaysFile
 
     knobs = {

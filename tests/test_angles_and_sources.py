@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from playclips.clipping.game import Job, run_game
 from playclips.media.cut import CutLimits, MediaError, _Packet, _verify
 from playclips.model import ClipSpec, Play
-from playclips.pipeline import Job, run_game
 from playclips.plays import LocalPlaysFile
 from playclips.storage import LocalStorage
 
@@ -240,7 +240,7 @@ def test_an_index_claiming_80_million_samples_is_refused_before_it_is_loaded(
         "def peak_kib():\n"
         "    with open('/proc/self/status') as f:\n"
         "        return int(next(x for x in f if x.startswith('VmHWM')).split()[1])\n"
-        "from playclips.pipeline import Job, run_game\n"
+        "from playclips.clipping.game import Job, run_game\n"
         "from playclips.plays import LocalPlaysFile\n"
         "from playclips.storage import LocalStorage\n"
         "w = sys.argv[1]\n"

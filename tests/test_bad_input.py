@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from playclips.cli import main
-from playclips.pipeline import run_game
+from playclips.clipping.game import run_game
 
 from .conftest import local_job, read_manifest, read_report, write_plays
 from .support.oracle import check_copy_clip

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from playclips.media.tools import ffmpeg_exe
-from playclips.sheet import (
+from playclips.outputs.sheet import (
     PLAYS_PER_PAGE,
     TILE,
     WARN,
@@ -148,7 +148,7 @@ def peak_kib():
     with open('/proc/self/status') as f:
         return int(next(x for x in f if x.startswith('VmHWM')).split()[1])
 from tests.test_contact_sheet_pages import ANGLES, records, tiles_for
-from playclips.sheet import write_contact_sheet
+from playclips.outputs.sheet import write_contact_sheet
 from playclips.storage import LocalStorage
 recs = records(10, label="very long label " * 320)
 started = time.perf_counter()
@@ -165,7 +165,7 @@ def peak_kib():
     # VmHWM: this process's own peak (ru_maxrss also counts the parent's, kept over fork+exec)
     with open('/proc/self/status') as f:
         return int(next(x for x in f if x.startswith('VmHWM')).split()[1])
-from playclips.sheet import thumbnail
+from playclips.outputs.sheet import thumbnail
 try:
     tile = thumbnail(open(sys.argv[1], "rb").read(), 0.0)
     outcome = "%dx%d" % tile.size

@@ -18,7 +18,7 @@ def peak_kib():
     # VmHWM: this process's own peak (ru_maxrss also counts the parent's, kept over fork+exec)
     with open('/proc/self/status') as f:
         return int(next(x for x in f if x.startswith('VmHWM')).split()[1])
-from playclips.pipeline import Job, run_game
+from playclips.clipping.game import Job, run_game
 from playclips.plays import LocalPlaysFile
 from playclips.storage import LocalStorage
 root = sys.argv[1]

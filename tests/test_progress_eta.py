@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from playclips import progress
-from playclips.progress import (
+from playclips.outputs.report import AngleReport, GameReport
+from playclips.run import progress
+from playclips.run.progress import (
     LineProgress,
     TerminalProgress,
     estimated_total,
     eta_seconds,
     format_eta,
 )
-from playclips.report import AngleReport, GameReport
 
 
 @pytest.mark.parametrize(

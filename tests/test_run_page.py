@@ -173,8 +173,9 @@ def test_page_in_chromium_renders_links_resolve_and_a_clip_opens_at_its_play(run
 
 @pytest.mark.skipif(chromium() is None, reason="Debian's chromium is not installed (.ci/run does)")
 def test_a_150_play_4_angle_page_loads_only_the_clips_on_screen(run, tmp_path: Path) -> None:
-    from playclips.index_page import write_run_index
-    from playclips.manifest import manifest_key, render_manifest
+    from playclips.layout import manifest_key
+    from playclips.outputs.index_page import write_run_index
+    from playclips.outputs.manifest import render_manifest
     from playclips.storage import LocalStorage
 
     angles = ("FAR_LEFT", "NEAR_LEFT", "FAR_RIGHT", "NEAR_RIGHT")
@@ -259,7 +260,7 @@ def test_make_help_fits_80_columns() -> None:
 
 
 def test_a_gs_output_links_every_object_through_the_authenticated_browser_host(run) -> None:
-    from playclips.index_page import GameView, link, render_index
+    from playclips.outputs.index_page import GameView, link, render_index
 
     class Bucket:  # the one Storage method link() uses, as GCSStorage answers it
         def uri(self, key: str) -> str:
@@ -283,7 +284,7 @@ def test_a_gs_output_links_every_object_through_the_authenticated_browser_host(r
 
 
 def test_odd_reports_and_manifest_lines_never_stop_the_page(tmp_path: Path) -> None:
-    from playclips.index_page import write_run_index
+    from playclips.outputs.index_page import write_run_index
     from playclips.storage import LocalStorage
 
     out = LocalStorage(str(tmp_path))

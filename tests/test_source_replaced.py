@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from playclips.pipeline import run_game
+from playclips.clipping.game import run_game
 
 from .conftest import local_job, read_manifest, read_report, write_plays
 from .support.oracle import check_copy_clip

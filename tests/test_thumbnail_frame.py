@@ -10,7 +10,7 @@ import pytest
 
 from playclips.media.cut import AngleReader
 from playclips.model import ClipSpec, Play
-from playclips.sheet import _small_image, play_frame
+from playclips.outputs.sheet import _small_image, play_frame
 
 from .support.sources import make_source
 

@@ -8,8 +8,8 @@ import av
 import pytest
 from PIL import Image
 
+from playclips.clipping.game import Job, run_game
 from playclips.media.encode import EncodeOptions
-from playclips.pipeline import Job, run_game
 
 from ..conftest import local_job, read_manifest, write_plays
 from ..support.sources import SOURCES, make_source

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageStat
 
-from playclips import pipeline
+from playclips.clipping import game as pipeline
 from playclips.cli import main
+from playclips.clipping.game import run_game
 from playclips.media.encode import EncodeOptions, last_error_line
-from playclips.pipeline import run_game
-from playclips.sheet import TILE, fit_to_tile, sheet_size
+from playclips.outputs.sheet import TILE, fit_to_tile, sheet_size
 
 from ..conftest import local_job, read_manifest, read_report, write_plays
 from ..support.sources import install_game, make_source

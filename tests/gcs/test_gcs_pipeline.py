@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import pytest
 
-from playclips.pipeline import META_GENERATION, META_SPEC, Job, run_game
+from playclips.clipping.game import META_GENERATION, META_SPEC, Job, run_game
 from playclips.plays import LocalPlaysFile
 from playclips.storage import ObjectInfo, PreconditionFailed, ReadStats
 from playclips.storage.gcs import GcsStorage

@@ -13,7 +13,9 @@ from click.testing import CliRunner
 
 from playclips.cli import main
 from playclips.config import DEFAULT_PROMPT
-from playclips.dataset import (
+from playclips.layout import manifest_key, report_key
+from playclips.model import Play
+from playclips.outputs.dataset import (
     GEMINI_MAX_BYTES,
     SPLITS,
     DatasetError,
@@ -25,9 +27,7 @@ from playclips.dataset import (
     parse_splits,
     split_games,
 )
-from playclips.manifest import clip_record, manifest_key, render_manifest
-from playclips.model import Play
-from playclips.report import report_key
+from playclips.outputs.manifest import clip_record, render_manifest
 from playclips.storage import LocalStorage
 
 SHARES = {"train": 0.8, "validation": 0.1, "test": 0.1}

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from playclips.cli import main
 from playclips.config import DEFAULT_PROMPT
-from playclips.dataset import SPLITS, DatasetError, GameInput, build_dataset, split_games
-from playclips.manifest import manifest_key, render_manifest
-from playclips.report import report_key
+from playclips.layout import manifest_key, report_key
+from playclips.outputs.dataset import SPLITS, DatasetError, GameInput, build_dataset, split_games
+from playclips.outputs.manifest import render_manifest
 from playclips.storage import LocalStorage
 
 from .test_dataset import lines, record, write_game

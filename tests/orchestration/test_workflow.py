@@ -262,7 +262,7 @@ def test_run_id_defaults_to_the_execution_id_and_reads_terraforms_env(
 
 
 def test_summary_is_read_from_where_finalize_writes_it(workflow: dict[str, Any]) -> None:
-    from playclips.dataset import dataset_key
+    from playclips.layout import dataset_key
 
     text = WORKFLOW.read_text()
     assert dataset_key("RUN", "summary.json") == "datasets/RUN/summary.json"

@@ -15,7 +15,7 @@ import requests
 from workflows_emulator.utils import WorkflowError
 
 from playclips.config import GAMES_URI_ENV, games_from_uri
-from playclips.trigger import Target, execution_argument, write_games
+from playclips.run.trigger import Target, execution_argument, write_games
 
 from ..support.fake_gcs import FakeGcs
 from .workflow_emulator import CloudRunStub, Emulated, RunCall, patch_emulator, run_workflow, serve

@@ -169,7 +169,7 @@ def open_video_root(uri: str) -> Storage:
 def video_resolver(root: Storage) -> Resolver:
     """The pipeline's rules for finding an angle's video below the video root `root`: the
     video row's uri (absolute, or relative to the root), else the one {game}/{ANGLE}.*."""
-    from ..videos import AngleFailed, GameVideos, game_videos
+    from ..clipping.videos import AngleFailed, GameVideos, game_videos
 
     found: dict[str, GameVideos] = {}
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .model import Play
+from ..model import Play
 
 MANIFEST_CONTENT_TYPE = "application/x-ndjson"
 
@@ -30,11 +30,6 @@ CLIP_FACTS = (
     "fps",
     "mode",
 )
-
-
-def manifest_key(game_id: str) -> str:
-    """Where a game's manifest lives below the output root."""
-    return f"manifests/{game_id}/clips.jsonl"
 
 
 def clip_record(

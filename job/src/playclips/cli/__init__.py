@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .config import (
+from .. import __version__
+from ..config import (
     JOB_ENV,
     ConfigError,
     Settings,
@@ -31,9 +31,9 @@ from .config import (
     parse_angles,
     task_shard,
 )
-from .progress import LineProgress, TerminalProgress, log_json, summary_table
-from .report import GameReport, one_line
-from .runner import Display, PlaysUnusable, run_games
+from ..outputs.report import GameReport, one_line
+from ..run.progress import LineProgress, TerminalProgress, log_json, summary_table
+from ..run.runner import Display, PlaysUnusable, run_games
 
 # google.api_core warns on every import under Python 3.11 that its future releases will drop
 # 3.11 (in 2027). It asks nothing of a user running playclips, so that one warning is silenced
@@ -119,7 +119,7 @@ def run(game_ids: tuple[str, ...], **options: Any) -> None:
 @setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
 def demo(out: str, log_format: str) -> None:
     """Make a sample 4-angle game with ~30 plays and clip it, all on this machine."""
-    from .demo import make_sample_game
+    from ..demo import make_sample_game
 
     root = Path(out)
     click.echo(f"Sample game in {root} (made once, then reused)", err=True)
@@ -131,7 +131,7 @@ def demo(out: str, log_format: str) -> None:
         run_id=default_run_id(),
         log_format=log_format,
     )
-    from .demo import DEMO_GAME
+    from ..demo import DEMO_GAME
 
     code = _run(settings, [DEMO_GAME], announce=False)
     click.echo(f"Clips in {root / 'clips'}, manifest in {root / 'manifests'}", err=True)
@@ -214,7 +214,7 @@ def page_address(uri: str) -> str:
     if uri.startswith("gs://"):
         from urllib.parse import quote
 
-        from .index_page import BROWSER_HOST
+        from ..outputs.index_page import BROWSER_HOST
 
         return BROWSER_HOST + quote(uri.removeprefix("gs://"))
     return str(Path(uri).resolve())
@@ -222,8 +222,8 @@ def page_address(uri: str) -> str:
 
 def _announce(settings: Settings, json_lines: bool) -> None:
     """The last lines of a run: its id and where its page is (or will be)."""
-    from .config import TASK_COUNT_ENV
-    from .index_page import index_key
+    from ..config import TASK_COUNT_ENV
+    from ..layout import index_key
 
     # Built from the setting rather than through storage, so no client is opened to say it.
     uri = f"{settings.out.rstrip('/')}/{index_key(settings.run_id)}"
@@ -293,7 +293,7 @@ def finalize(game_ids: tuple[str, ...], out: str, run_id: str, **options: Any) -
 
 def _dataset_options(options: dict[str, Any]) -> dict[str, Any]:
     """finalize's dataset settings, checked (unset ones take their defaults); raise ConfigError."""
-    from .dataset import DatasetError, check_prompt, parse_splits
+    from ..outputs.dataset import DatasetError, check_prompt, parse_splits
 
     def get(name: str) -> Any:
         value = options.get(name)
@@ -317,9 +317,9 @@ def _finalize(
 
     An unknown run id or a prompt that cannot be built is a usage error (exit 2).
     """
-    from .dataset import DatasetError
-    from .dataset import finalize as write_dataset
-    from .storage import StorageError, open_storage
+    from ..outputs.dataset import DatasetError
+    from ..outputs.dataset import finalize as write_dataset
+    from ..storage import StorageError, open_storage
 
     try:
         summary = write_dataset(
@@ -420,7 +420,7 @@ def trigger(
     dev/prod: starts one execution of the environment's workflow (names from `terraform
     output`, or --project/--region/--workflow) and prints it and its console URL.
     """
-    from .trigger import TriggerError, parse_games_file
+    from ..run.trigger import TriggerError, parse_games_file
 
     games = list(game_ids)
     if games_file is not None:
@@ -436,7 +436,7 @@ def trigger(
 
 
 def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
-    from .demo import DEMO_GAME, make_sample_game
+    from ..demo import DEMO_GAME, make_sample_game
 
     plays, videos, out = options["plays"], options["videos"], options["out"]
     if not (plays and videos):
@@ -467,7 +467,7 @@ def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
 
 
 def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, Any]) -> int:
-    from .trigger import (
+    from ..run.trigger import (
         TriggerError,
         check_games,
         console_url,
@@ -478,7 +478,7 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
         start,
         write_games,
     )
-    from .trigger import wait as wait_for
+    from ..run.trigger import wait as wait_for
 
     passed = ("angles", "mode", "height", "fps", "crf", "preset", "splits", "prompt")
     source = click.get_current_context().get_parameter_source
@@ -543,9 +543,9 @@ def plays_push(plays_file: str, games: tuple[str, ...]) -> None:
     be rejected stops the push before anything is written. Needs SUPABASE_URL and
     SUPABASE_SERVICE_KEY (the service-role key). An upsert adds and updates; it never deletes.
     """
-    from .plays import PlaysError, open_plays_source
-    from .plays.push import push_plays
-    from .plays.supabase import SupabasePlays
+    from ..plays import PlaysError, open_plays_source
+    from ..plays.push import push_plays
+    from ..plays.supabase import SupabasePlays
 
     if plays_file == "supabase":
         raise click.UsageError("PLAYS_FILE is a CSV or JSON file (a path or gs:// URI)")
@@ -598,14 +598,14 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
     row's offset_correction_s is added to them and kept. Exits 0 when every angle was
     measured (and stored, with --write), 1 when an angle was refused or a game failed.
     """
-    from .model import InvalidId, check_angle
-    from .plays import PlaysError, open_plays_source
-    from .storage import StorageError
+    from ..model import InvalidId, check_angle
+    from ..plays import PlaysError, open_plays_source
+    from ..storage import StorageError
 
     try:
-        from .sync import SyncOptions, open_video_root, sync_game, video_resolver
-        from .sync.store import write_local, write_supabase
-        from .videos import game_videos
+        from ..clipping.videos import game_videos
+        from ..sync import SyncOptions, open_video_root, sync_game, video_resolver
+        from ..sync.store import write_local, write_supabase
     except ModuleNotFoundError as exc:  # numpy: the `sync` extra, not in the job image
         raise click.ClickException(
             f"playclips sync needs {exc.name}: pip install 'playclips[sync]'"
@@ -712,7 +712,7 @@ def _print_sync(result: Any) -> None:
 
 def _warn_unsynced(settings: Settings, games: list[str]) -> None:
     """`run --require-sync`: one warning per game with angles sync never measured."""
-    from .plays import PlaysError, open_plays_source
+    from ..plays import PlaysError, open_plays_source
 
     try:
         source = open_plays_source(settings.plays)
@@ -730,7 +730,3 @@ def _warn_unsynced(settings: Settings, games: list[str]) -> None:
                 f"drift): run `playclips sync {game_id} --plays ... --videos ... --write`",
                 err=True,
             )
-
-
-if __name__ == "__main__":
-    main()

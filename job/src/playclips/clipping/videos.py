@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model import DEFAULT_ANGLES, Game, is_angle
-from .storage import Storage, StorageError, open_storage
+from ..model import DEFAULT_ANGLES, Game, is_angle
+from ..storage import Storage, StorageError, open_storage
 
 # Extensions of the containers playclips reads (see media/cut.py).
 VIDEO_EXTENSIONS = frozenset({"mp4", "m4v", "mov", "mkv", "webm", "ts", "m2ts", "mts"})

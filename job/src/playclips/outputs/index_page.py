@@ -42,11 +42,18 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from .manifest import manifest_key
-from .model import DEFAULT_ANGLES
-from .report import report_key
-from .sheet import layout_key, sheet_key
-from .storage import Storage, StorageError
+from ..layout import (
+    clip_key,
+    dataset_key,
+    index_key,
+    layout_key,
+    manifest_key,
+    report_key,
+    reports_prefix,
+    sheet_key,
+)
+from ..model import DEFAULT_ANGLES
+from ..storage import Storage, StorageError
 
 INDEX_CONTENT_TYPE = "text/html; charset=utf-8"
 BROWSER_HOST = "https://storage.cloud.google.com/"
@@ -65,11 +72,6 @@ DATASET_FILES = (
 Href = Callable[[str], str]
 
 
-def index_key(run_id: str) -> str:
-    """Where a run's index page lives below the output root (beside its reports)."""
-    return f"reports/{run_id}/index.html"
-
-
 def write_run_index(out: Storage, run_id: str, dataset_written: bool | None = None) -> str:
     """Put the run's index page from the reports and manifests found; return its URI.
 
@@ -78,7 +80,7 @@ def write_run_index(out: Storage, run_id: str, dataset_written: bool | None = No
     cannot be written.
     """
     games: list[GameView] = []
-    for key in sorted(out.list(f"reports/{run_id}/")):
+    for key in sorted(out.list(reports_prefix(run_id))):
         if key.endswith(".json") and key.count("/") == 2:
             try:
                 report = json.loads(_read(out, key))
@@ -90,8 +92,8 @@ def write_run_index(out: Storage, run_id: str, dataset_written: bool | None = No
             records, skipped = _manifest(out, game)
             games.append(GameView(report, records, _sheet_pages(out, game), skipped))
     if dataset_written is None:
-        dataset_written = out.stat(f"datasets/{run_id}/summary.json") is not None
-    dataset = [(name, f"datasets/{run_id}/{path}") for name, path in DATASET_FILES]
+        dataset_written = out.stat(dataset_key(run_id, "summary.json")) is not None
+    dataset = [(name, dataset_key(run_id, path)) for name, path in DATASET_FILES]
     if not dataset_written:
         dataset = []
     page = render_index(run_id, games, lambda key: link(out, run_id, key), dataset)
@@ -312,7 +314,7 @@ def _timing(report: dict[str, Any], angle: str) -> str:
 
 def _clip_cell(record: dict[str, Any], href: Href) -> str:
     e = html.escape
-    key = f"clips/{record['game_id']}/{record['angle']}/{record['play_id']}.mp4"
+    key = clip_key(record["game_id"], record["angle"], record["play_id"])
     start, end = (
         _offset(record.get("play_start_offset_s")),
         _offset(record.get("play_end_offset_s")),

@@ -25,15 +25,16 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from .config import TASK_COUNT_ENV, Settings
-from .index_page import write_run_index
-from .media.cut import CutLimits
-from .media.encode import EncodeOptions, available_cpus, encoder_slots
-from .model import InvalidId, check_id
-from .pipeline import Events, Job, run_game, write_report
-from .plays import PlaysError, PlaysSource, open_plays_source
-from .report import REPORT_CONTENT_TYPE, GameReport, one_line, report_key
-from .storage import StorageError, open_storage
+from ..clipping.game import Events, Job, run_game, write_report
+from ..config import TASK_COUNT_ENV, Settings
+from ..layout import report_key
+from ..media.cut import CutLimits
+from ..media.encode import EncodeOptions, available_cpus, encoder_slots
+from ..model import InvalidId, check_id
+from ..outputs.index_page import write_run_index
+from ..outputs.report import REPORT_CONTENT_TYPE, GameReport, one_line
+from ..plays import PlaysError, PlaysSource, open_plays_source
+from ..storage import StorageError, open_storage
 
 
 class PlaysUnusable(Exception):

@@ -40,10 +40,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..layout import dataset_key, manifest_key, report_key
+from ..storage import NotFound, Storage, StorageError
 from .index_page import write_run_index
-from .manifest import MANIFEST_CONTENT_TYPE, manifest_key
-from .report import report_key
-from .storage import NotFound, Storage, StorageError
+from .manifest import MANIFEST_CONTENT_TYPE
 
 SPLITS = ("train", "validation", "test")
 # Vertex AI's ml_use values for our split names. Video datasets take only training and test.
@@ -270,11 +270,6 @@ class GameInput:
     reason: str = ""
     records: list[dict[str, Any]] = field(default_factory=list)
     manifest: str = ""
-
-
-def dataset_key(run_id: str, name: str) -> str:
-    """Where a dataset file lives below the output root."""
-    return f"datasets/{run_id}/{name}"
 
 
 def build_dataset(

@@ -24,16 +24,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from .manifest import MANIFEST_CONTENT_TYPE, clip_record, manifest_key, render_manifest
-from .media.cut import AngleReader, Cut, CutLimits, MediaError, PlayOutsideVideo
-from .media.encode import VIDEO_CODEC, EncodeOptions, encode_cut
-from .media.readplan import plan_reads
-from .model import ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_id, is_angle
-from .plan import fit_to_video, plan_game, spec_hash
-from .plays import PlaysError, PlaysSource
-from .report import REPORT_CONTENT_TYPE, AngleReport, GameReport, one_line, report_key
-from .sheet import Tiles, thumbnail, write_contact_sheet
-from .storage import (
+from ..layout import clips_prefix, manifest_key, report_key
+from ..media.cut import AngleReader, Cut, CutLimits, MediaError, PlayOutsideVideo
+from ..media.encode import VIDEO_CODEC, EncodeOptions, encode_cut
+from ..media.readplan import plan_reads
+from ..model import ClipSpec, Game, InvalidId, PlayIssue, VideoInfo, check_id, is_angle
+from ..outputs.manifest import MANIFEST_CONTENT_TYPE, clip_record, render_manifest
+from ..outputs.report import REPORT_CONTENT_TYPE, AngleReport, GameReport, one_line
+from ..outputs.sheet import Tiles, thumbnail, write_contact_sheet
+from ..plan import fit_to_video, plan_game, spec_hash
+from ..plays import PlaysError, PlaysSource
+from ..storage import (
     ObjectInfo,
     PreconditionFailed,
     ReadStats,
@@ -200,7 +201,7 @@ def _earlier_records(
     make its clips wrong).
     """
     try:
-        existing = set(job.out.list(f"clips/{game.game_id}/"))
+        existing = set(job.out.list(clips_prefix(game.game_id)))
     except StorageError:
         return []
     have = {(r["play_id"], r["angle"]) for r in records}

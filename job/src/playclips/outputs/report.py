@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .model import PlayIssue
+from ..model import PlayIssue
 
 REPORT_CONTENT_TYPE = "application/json"
 
@@ -32,11 +32,6 @@ def one_line(text: str) -> str:
         return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
     return _CONTROL.sub(escape, str(text))
-
-
-def report_key(run_id: str, game_id: str) -> str:
-    """Where a game's report for a run lives below the output root."""
-    return f"reports/{run_id}/{game_id}.json"
 
 
 @dataclass

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from .report import AngleReport, GameReport
+from ..outputs.report import AngleReport, GameReport
 
 PROGRESS_EVERY_S = 5.0
 

@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import InvalidId, check_id
+from ..layout import games_key
+from ..model import InvalidId, check_id
 
 MAX_GAMES = 10_000  # Cloud Run's task limit per execution: one task per game
 ENVS = ("dev", "prod")
-GAMES_OBJECT = "runs/{run_id}/games.json"  # where the workflow expects a run's games list
 GAME_COUNT_KEY = "game_count"  # the object's custom metadata: the list's length
 CONSOLE = "https://console.cloud.google.com/workflows/workflow/{region}/{workflow}/execution/{id}?project={project}"
 DONE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "UNAVAILABLE")
@@ -169,7 +169,7 @@ def check_games(games: list[str]) -> list[str]:
 
 def games_uri(bucket: str, run_id: str) -> str:
     """gs://BUCKET/runs/{run_id}/games.json: the one place the workflow accepts a games list."""
-    return f"gs://{bucket}/" + GAMES_OBJECT.format(run_id=run_id)
+    return f"gs://{bucket}/" + games_key(run_id)
 
 
 def write_games(target: Target, run_id: str, games: list[str], client: Any = None) -> str:
@@ -185,7 +185,7 @@ def write_games(target: Target, run_id: str, games: list[str], client: Any = Non
     uri = games_uri(target.bucket, run_id)
     try:
         client = client or storage.Client(project=target.project)
-        blob = client.bucket(target.bucket).blob(GAMES_OBJECT.format(run_id=run_id))
+        blob = client.bucket(target.bucket).blob(games_key(run_id))
         blob.metadata = {GAME_COUNT_KEY: str(len(games))}
         # Retried even without a precondition: rewriting the same bytes is idempotent.
         blob.upload_from_string(

@@ -37,7 +37,8 @@ import av
 import av.error
 from PIL import Image, ImageDraw, ImageFont
 
-from .storage import Storage, StorageError
+from ..layout import clip_key, layout_key, sheet_key
+from ..storage import Storage, StorageError
 
 SHEET_CONTENT_TYPE = "image/png"
 LAYOUT_CONTENT_TYPE = "application/json"
@@ -59,17 +60,6 @@ _CAPTION_MAX_CHARS = 256
 # Frames above this many pixels are decoded on one thread: frame threads each hold frames.
 _THREADED_MAX_PIXELS = 1920 * 1088
 _EPS = 1e-6
-
-
-def sheet_key(game_id: str, page: int = 1) -> str:
-    """Where page `page` (from 1) of a game's contact sheet lives (next to its manifest)."""
-    suffix = "" if page == 1 else f"-{page}"
-    return f"manifests/{game_id}/contact_sheet{suffix}.png"
-
-
-def layout_key(game_id: str) -> str:
-    """Where the sheet's tile layout (and the clip version each tile shows) lives."""
-    return f"manifests/{game_id}/contact_sheet.json"
 
 
 def fit_to_tile(image: Image.Image) -> Image.Image:
@@ -283,7 +273,7 @@ def covers_play(record: dict[str, Any]) -> bool:
 
 
 def _key(record: dict[str, Any]) -> str:
-    return f"clips/{record['game_id']}/{record['angle']}/{record['play_id']}.mp4"
+    return clip_key(record["game_id"], record["angle"], record["play_id"])
 
 
 def _caption(
