@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from playclips.cli import main
-from playclips.config import SETTINGS, ConfigError, games_from_env, task_shard
+from playclips.config import SETTINGS, ConfigError, task_shard
+from playclips.run.inputs import games_from_env
 
 from .conftest import read_manifest, read_report, write_plays
 from .support.sources import install_game, make_source

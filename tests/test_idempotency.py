@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from playclips.clipping.game import META_SPEC, run_game
+from playclips.clipping.game import run_game
+from playclips.clipping.store import META_SPEC
 from playclips.storage import LocalStorage
 
 from .conftest import local_job, read_manifest, write_plays

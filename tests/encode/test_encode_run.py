@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageStat
 
-from playclips.clipping import game as pipeline
 from playclips.cli import main
+from playclips.clipping import angle
 from playclips.clipping.game import run_game
+from playclips.clipping.job import Job
 from playclips.media.encode import EncodeOptions, last_error_line
 from playclips.outputs.sheet import TILE, fit_to_tile, sheet_size
 
@@ -33,7 +34,7 @@ def _game(workdir: Path, n: int = 3) -> Path:
     return write_plays(workdir / "plays.json", rows)
 
 
-def _encode(job: pipeline.Job, **options: object) -> pipeline.Job:
+def _encode(job: Job, **options: object) -> Job:
     job.mode = "encode"
     job.encode = EncodeOptions(height=120, **options)  # type: ignore[arg-type]
     job.encodes_in_flight = 2
@@ -53,14 +54,14 @@ def _tile(sheet: Image.Image, box: list[int]) -> Image.Image:
 
 def test_corrupt_clip_bytes_fail_that_clip_with_ffmpegs_reason(workdir, monkeypatch) -> None:
     plays = _game(workdir)
-    real = pipeline.encode_cut
+    real = angle.encode_cut
 
     def damaged(cut, *args, **kwargs):
         if cut.spec.play.play_id == "p1" and cut.spec.angle == "FAR_LEFT":
             cut = dataclasses.replace(cut, data=cut.data[: len(cut.data) * 2 // 3])
         return real(cut, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "encode_cut", damaged)
+    monkeypatch.setattr(angle, "encode_cut", damaged)
     report = run_game("g1", _encode(local_job(workdir, plays, ANGLES)))
 
     assert report.status == "partial"

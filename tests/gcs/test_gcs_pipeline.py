@@ -14,7 +14,8 @@ from typing import BinaryIO
 
 import pytest
 
-from playclips.clipping.game import META_GENERATION, META_SPEC, Job, run_game
+from playclips.clipping.game import Job, run_game
+from playclips.clipping.store import META_GENERATION, META_SPEC
 from playclips.plays import LocalPlaysFile
 from playclips.storage import ObjectInfo, PreconditionFailed, ReadStats
 from playclips.storage.gcs import GcsStorage

@@ -14,14 +14,8 @@ from click.testing import CliRunner
 
 from playclips import storage
 from playclips.cli import main
-from playclips.config import (
-    GAMES_ENV,
-    GAMES_URI_ENV,
-    ConfigError,
-    games_from_env,
-    games_from_uri,
-    task_shard,
-)
+from playclips.config import GAMES_ENV, GAMES_URI_ENV, ConfigError, task_shard
+from playclips.run.inputs import games_from_env, games_from_uri
 
 ENV_VALUE_LIMIT = 32_768
 

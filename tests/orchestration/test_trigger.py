@@ -26,8 +26,8 @@ from google.cloud.workflows.executions_v1.services.executions.transports import 
 )
 
 from playclips.cli import main
-from playclips.config import games_from_uri
 from playclips.run import trigger
+from playclips.run.inputs import games_from_uri
 from playclips.run.trigger import (
     Target,
     TriggerError,

@@ -8,7 +8,6 @@ an unusable plays file: every game's report then says why).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -18,22 +17,22 @@ import click
 
 from .. import __version__
 from ..config import (
-    JOB_ENV,
     ConfigError,
     Settings,
-    check_limits,
     check_plays,
-    check_root,
     check_run_id,
     default_run_id,
     find_setting,
-    games_from_env,
+    one_task,
     parse_angles,
     task_shard,
 )
-from ..outputs.report import GameReport, one_line
-from ..run.progress import LineProgress, TerminalProgress, log_json, summary_table
-from ..run.runner import Display, PlaysUnusable, run_games
+from ..outputs.report import one_line
+from ..run.inputs import check_root, games_from_env
+from ..run.progress import LineProgress, log_json
+from ..run.runner import PlaysUnusable, run_games
+from . import render
+from .options import LOG_FORMATS, PRESETS, dataset_options, run_settings, setting_option
 
 # google.api_core warns on every import under Python 3.11 that its future releases will drop
 # 3.11 (in 2027). It asks nothing of a user running playclips, so that one warning is silenced
@@ -44,16 +43,6 @@ warnings.filterwarnings(
     category=FutureWarning,
     module=r"google\.api_core\._python_version_support",
 )
-
-
-def setting_option(name: str, **kwargs: Any) -> Any:
-    """A Click option for one entry of the settings tables in config."""
-    s = find_setting(name)
-    if s.default is not None and "default" not in kwargs:
-        kwargs["default"] = s.default
-        kwargs["show_default"] = True
-    text = kwargs.pop("help", s.help)
-    return click.option(s.flag, name, envvar=s.env, help=f"{text} [env: {s.env}]", **kwargs)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,17 +64,12 @@ def main() -> None:
 @setting_option("height", type=click.IntRange(16, 4320))
 @setting_option("fps", type=click.FloatRange(1, 240))
 @setting_option("crf", type=click.IntRange(0, 51))
-@setting_option(
-    "preset",
-    type=click.Choice(
-        ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"]
-    ),
-)
+@setting_option("preset", type=PRESETS)
 @setting_option("max_preroll_s", type=click.FloatRange(0.5, 3600))
 @setting_option("max_clip_bytes", type=click.IntRange(1 << 20))
 @setting_option("max_frame_pixels", type=click.IntRange(64 * 64))
 @setting_option("max_index_entries", type=click.IntRange(1000))
-@setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
+@setting_option("log_format", type=LOG_FORMATS)
 @setting_option("require_sync", is_flag=True)
 def run(game_ids: tuple[str, ...], **options: Any) -> None:
     """Clip GAME_IDS (or the games in the PLAYCLIPS_GAMES_URI file or PLAYCLIPS_GAMES, this
@@ -95,7 +79,7 @@ def run(game_ids: tuple[str, ...], **options: Any) -> None:
     reports/{run_id}/{game}.json below --out.
     """
     try:
-        settings = _settings(options)
+        settings = run_settings(options)
         games = list(game_ids) or task_shard(games_from_env())
     except ConfigError as exc:  # it may quote a path or value: keep it on one line
         raise click.UsageError(one_line(str(exc))) from None
@@ -116,10 +100,10 @@ def run(game_ids: tuple[str, ...], **options: Any) -> None:
     type=click.Path(file_okay=False),
     help="Folder for the sample game's videos and plays, and for the clips made from them.",
 )
-@setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
+@setting_option("log_format", type=LOG_FORMATS)
 def demo(out: str, log_format: str) -> None:
     """Make a sample 4-angle game with ~30 plays and clip it, all on this machine."""
-    from ..demo import make_sample_game
+    from ..demo import DEMO_GAME, make_sample_game
 
     root = Path(out)
     click.echo(f"Sample game in {root} (made once, then reused)", err=True)
@@ -131,65 +115,17 @@ def demo(out: str, log_format: str) -> None:
         run_id=default_run_id(),
         log_format=log_format,
     )
-    from ..demo import DEMO_GAME
-
     code = _run(settings, [DEMO_GAME], announce=False)
     click.echo(f"Clips in {root / 'clips'}, manifest in {root / 'manifests'}", err=True)
-    _announce(settings, _json_lines(settings.log_format))
+    render.announce(settings, render.json_lines(settings.log_format))
     sys.exit(code)
 
 
-def _settings(options: dict[str, Any]) -> Settings:
-    if options["height"] and options["height"] % 2:
-        raise ConfigError(
-            f"{find_setting('height').flag}: {options['height']} is odd; encoded clips are "
-            "yuv420p, which needs an even height"
-        )
-    check_limits()
-    return Settings(
-        plays=check_plays(options["plays"]),
-        videos=check_root("videos", options["videos"]),
-        out=check_root("out", options["out"]),
-        angles=parse_angles(options["angles"]),
-        workers=options["workers"],
-        angles_in_flight=options["angles_in_flight"],
-        run_id=check_run_id(options["run_id"] or default_run_id()),
-        mode=options["mode"],
-        height=options["height"],
-        fps=options["fps"],
-        crf=options["crf"],
-        preset=options["preset"],
-        log_format=options["log_format"],
-        max_preroll_s=options["max_preroll_s"],
-        max_clip_bytes=options["max_clip_bytes"],
-        max_frame_pixels=options["max_frame_pixels"],
-        max_index_entries=options["max_index_entries"],
-    )
-
-
-def _display(log_format: str, run_id: str = "", games: int = 0) -> Display:
-    if log_format == "auto":
-        if os.environ.get(JOB_ENV):
-            log_format = "json"
-        elif sys.stderr.isatty():
-            return TerminalProgress(games)  # type: ignore[return-value]
-        else:
-            log_format = "text"
-    return LineProgress(  # type: ignore[return-value]
-        json_lines=log_format == "json", run_id=run_id, games=games
-    )
-
-
-def _json_lines(log_format: str) -> bool:
-    """Whether the run logs JSON lines (as _display decides)."""
-    return log_format == "json" or (log_format == "auto" and bool(os.environ.get(JOB_ENV)))
-
-
 def _run(settings: Settings, games: list[str], announce: bool = True) -> int:
-    display = _display(settings.log_format, settings.run_id, len(games))
+    display = render.display(settings.log_format, settings.run_id, len(games))
     json_lines = isinstance(display, LineProgress) and display.json_lines
     try:
-        reports = run_games(settings, games, display)
+        reports = run_games(settings, games, display, write_index=one_task())
     except PlaysUnusable as exc:  # no game started; each game's report says why
         display.close()
         if json_lines:
@@ -197,61 +133,16 @@ def _run(settings: Settings, games: list[str], announce: bool = True) -> int:
         else:
             click.echo(f"error: {exc}", err=True)
         if announce:
-            _announce(settings, json_lines)
+            render.announce(settings, json_lines)
         return 2
     except BaseException:
         display.close()
         raise
     display.close()
-    _finish(reports, json_lines=json_lines, run_id=settings.run_id)
+    render.game_lines(reports, as_json=json_lines, run_id=settings.run_id)
     if announce:
-        _announce(settings, json_lines)
+        render.announce(settings, json_lines)
     return 0 if all(r.ok for r in reports) else 1
-
-
-def page_address(uri: str) -> str:
-    """Where a person opens the run page: a browser URL for gs://, an absolute path locally."""
-    if uri.startswith("gs://"):
-        from urllib.parse import quote
-
-        from ..outputs.index_page import BROWSER_HOST
-
-        return BROWSER_HOST + quote(uri.removeprefix("gs://"))
-    return str(Path(uri).resolve())
-
-
-def _announce(settings: Settings, json_lines: bool) -> None:
-    """The last lines of a run: its id and where its page is (or will be)."""
-    from ..config import TASK_COUNT_ENV
-    from ..layout import index_key
-
-    # Built from the setting rather than through storage, so no client is opened to say it.
-    uri = f"{settings.out.rstrip('/')}/{index_key(settings.run_id)}"
-    one_task = os.environ.get(TASK_COUNT_ENV, "1") == "1"
-    where = page_address(uri) if one_task else f"{uri} (written by finalize once every task ends)"
-    if json_lines:
-        log_json("INFO", f"run {settings.run_id}: run page {where}", run_id=settings.run_id)
-    else:
-        click.echo(f"Run id: {settings.run_id}")
-        click.echo(f"Run page: {where}")
-
-
-def _finish(reports: list[GameReport], json_lines: bool, run_id: str = "") -> None:
-    """The summary table, then one line per skipped play and per failure (JSON on Cloud Run)."""
-
-    def say(severity: str, text: str, game_id: str) -> None:
-        if json_lines:
-            log_json(severity, text, game=game_id, run_id=run_id)
-        else:
-            click.echo(f"{severity.lower()}: {text}", err=True)
-
-    if not json_lines:
-        summary_table(reports)
-    for report in reports:
-        for line in report.warning_lines():
-            say("WARNING", line, report.game_id)
-        for line in report.failure_lines():
-            say("ERROR", line, report.game_id)
 
 
 # --- finalize and trigger: the dataset and the whole pipeline (docs/orchestration.md) ---------
@@ -280,7 +171,7 @@ def finalize(game_ids: tuple[str, ...], out: str, run_id: str, **options: Any) -
     """
     try:
         run_id = check_run_id(run_id)
-        dataset = _dataset_options(options)
+        dataset = dataset_options(options)
         games = list(game_ids) or games_from_env()
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
@@ -291,25 +182,6 @@ def finalize(game_ids: tuple[str, ...], out: str, run_id: str, **options: Any) -
     sys.exit(0 if _finalize(out, run_id, games, dataset) is not None else 1)
 
 
-def _dataset_options(options: dict[str, Any]) -> dict[str, Any]:
-    """finalize's dataset settings, checked (unset ones take their defaults); raise ConfigError."""
-    from ..outputs.dataset import DatasetError, check_prompt, parse_splits
-
-    def get(name: str) -> Any:
-        value = options.get(name)
-        return find_setting(name).default if value is None else value
-
-    try:
-        return {
-            "shares": parse_splits(get("splits")),
-            "prompt": check_prompt(get("prompt")),
-            "max_labels": int(get("prompt_max_labels")),
-            "vertex_validation": get("vertex_validation"),
-        }
-    except DatasetError as exc:
-        raise ConfigError(str(exc)) from None
-
-
 def _finalize(
     out: str, run_id: str, games: list[str], dataset: dict[str, Any]
 ) -> dict[str, Any] | None:
@@ -318,56 +190,18 @@ def _finalize(
     An unknown run id or a prompt that cannot be built is a usage error (exit 2).
     """
     from ..outputs.dataset import DatasetError
-    from ..outputs.dataset import finalize as write_dataset
-    from ..storage import StorageError, open_storage
+    from ..run.local import finalize_run
+    from ..storage import StorageError
 
     try:
-        summary = write_dataset(
-            open_storage(out),
-            run_id,
-            games,
-            dataset["shares"],
-            dataset["prompt"],
-            vertex_validation=dataset["vertex_validation"],
-            max_labels=dataset["max_labels"],
-        )
+        summary = finalize_run(out, run_id, games, dataset)
     except DatasetError as exc:
         raise click.UsageError(str(exc)) from None
     except StorageError as exc:
         click.echo(f"error: run {run_id}: the dataset was not written: {exc}", err=True)
         return None
-    _print_summary(summary)
+    render.dataset_summary(summary)
     return summary
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    games = summary["games"]
-    echo = lambda text: click.echo(text, err=True)  # noqa: E731
-    echo(
-        f"Dataset of run {summary['run_id']}: {len(games['ok'])} game(s) ok, "
-        f"{len(games['partial'])} partial, {len(games['failed'])} failed"
-    )
-    for split, n in summary["counts"].items():
-        echo(
-            f"  {split:<10} {n['games']} game(s), {n['clips']} clips "
-            f"(Vertex AI {n['vertex']}, Gemini {n['gemini']})"
-        )
-    for kind in ("partial", "failed"):
-        for game in games[kind]:
-            echo(f"error: {game['game_id']}: {kind}: {game['reason']}")
-    for item in summary["skipped"][:5]:
-        echo(f"warning: {item['format']}: skipped {item['uri']}: {item['reason']}")
-    if len(summary["skipped"]) > 5:
-        echo(f"warning: {len(summary['skipped']) - 5} more skipped (see summary.json)")
-    for warning in summary["warnings"]:
-        echo(f"warning: {warning}")
-    files = summary.get("files", {})
-    if files:
-        echo(f"Summary: {files['summary']}")
-        echo(f"Vertex AI import file: {files['vertex']}")
-        echo(f"Gemini tuning files: {files['gemini']['train']} (and validation, test)")
-        if files.get("index"):
-            echo(f"Run page: {page_address(files['index'])}")
 
 
 def _like_run(name: str) -> Any:
@@ -409,7 +243,7 @@ def _like_run(name: str) -> Any:
 @setting_option("out", default="out", show_default=True)
 @setting_option("plays")
 @setting_option("videos")
-@setting_option("log_format", type=click.Choice(["auto", "text", "json"]))
+@setting_option("log_format", type=LOG_FORMATS)
 def trigger(
     game_ids: tuple[str, ...], games_file: Any, env: str, wait: bool, **options: Any
 ) -> None:
@@ -436,18 +270,15 @@ def trigger(
 
 
 def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
-    from ..demo import DEMO_GAME, make_sample_game
+    from ..run.local import LocalTriggerError, local_exit_code, local_sources
 
-    plays, videos, out = options["plays"], options["videos"], options["out"]
-    if not (plays and videos):
-        if set(games) != {DEMO_GAME}:
-            raise click.UsageError(
-                f"--plays and --videos (or PLAYCLIPS_PLAYS, PLAYCLIPS_VIDEOS) are needed for "
-                f"games other than the demo game {DEMO_GAME}"
-            )
-        click.echo(f"Sample game in {out} (made once, then reused)", err=True)
-        made = make_sample_game(Path(out), lambda m: click.echo(f"  {m}", err=True))
-        plays, videos = str(made[0]), str(made[1])
+    out = options["out"]
+    try:
+        plays, videos = local_sources(
+            games, options["plays"], options["videos"], out, lambda m: click.echo(m, err=True)
+        )
+    except LocalTriggerError as exc:
+        raise click.UsageError(str(exc)) from None
     # Parsed by `run` itself, so its checks, defaults and environment variables apply.
     argv = ["--plays", plays, "--videos", videos, "--out", out]
     for name in ("angles", "mode", "height", "fps", "crf", "preset", "run_id", "log_format"):
@@ -455,15 +286,15 @@ def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
             argv += [find_setting(name).flag, str(options[name])]
     try:
         with run.make_context("run", argv) as ctx:
-            settings = _settings(ctx.params)
-        dataset = _dataset_options(options)
+            settings = run_settings(ctx.params)
+        dataset = dataset_options(options)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Run {settings.run_id}: {len(games)} game(s) into {out}", err=True)
     code = _run(settings, games, announce=False)
     summary = _finalize(out, settings.run_id, games, dataset)
-    _announce(settings, _json_lines(settings.log_format))
-    return 1 if code or summary is None or not summary["ok"] else 0
+    render.announce(settings, render.json_lines(settings.log_format))
+    return local_exit_code(code, summary)
 
 
 def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, Any]) -> int:
@@ -519,7 +350,7 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
     if summary is None:
         click.echo(f"error: {error}", err=True)
         return 1
-    _print_summary(summary)
+    render.dataset_summary(summary)
     return 0 if summary.get("ok") else 1
 
 
@@ -598,18 +429,42 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
     row's offset_correction_s is added to them and kept. Exits 0 when every angle was
     measured (and stored, with --write), 1 when an angle was refused or a game failed.
     """
-    from ..model import InvalidId, check_angle
     from ..plays import PlaysError, open_plays_source
     from ..storage import StorageError
 
     try:
-        from ..clipping.videos import game_videos
-        from ..sync import SyncOptions, open_video_root, sync_game, video_resolver
-        from ..sync.store import write_local, write_supabase
+        from ..sync import SyncOptions, open_video_root, video_resolver
+        from ..sync.store import write_local  # noqa: F401  (numpy too: checked here, once)
     except ModuleNotFoundError as exc:  # numpy: the `sync` extra, not in the job image
         raise click.ClickException(
             f"playclips sync needs {exc.name}: pip install 'playclips[sync]'"
         ) from None
+
+    plays, videos, angles = _sync_inputs(options, write)
+    measure = SyncOptions(
+        windows=options["windows"],
+        window_s=options["window_s"],
+        max_offset_s=options["max_offset_s"],
+        max_drift_ppm=options["max_drift_ppm"],
+        min_confidence=options["min_confidence"],
+    )
+    try:
+        source = open_plays_source(plays)
+        root = open_video_root(videos)
+        resolve = video_resolver(root)
+    except (PlaysError, StorageError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    code = 0
+    for game_id in game_ids:
+        where = (source, plays, root, resolve)
+        code = max(code, _sync_one(game_id, where, angles, options, measure, write, as_json))
+    sys.exit(code)
+
+
+def _sync_inputs(options: dict[str, Any], write: bool) -> tuple[str, str, tuple[str, ...]]:
+    """sync's plays, video root and angles, checked; a bad one is a usage error."""
+    from ..model import InvalidId, check_angle
 
     try:
         plays = check_plays(options["plays"])
@@ -627,87 +482,61 @@ def sync(game_ids: tuple[str, ...], write: bool, as_json: bool, **options: Any) 
             check_angle(options["reference"])
         except InvalidId as exc:
             raise click.UsageError(f"--reference: {exc}") from None
-    measure = SyncOptions(
-        windows=options["windows"],
-        window_s=options["window_s"],
-        max_offset_s=options["max_offset_s"],
-        max_drift_ppm=options["max_drift_ppm"],
-        min_confidence=options["min_confidence"],
-    )
+    return plays, videos, angles
+
+
+def _sync_one(
+    game_id: str,
+    where: tuple[Any, str, Any, Any],
+    angles: tuple[str, ...],
+    options: dict[str, Any],
+    measure: Any,
+    write: bool,
+    as_json: bool,
+) -> int:
+    """Sync one game, print (and with `write` store) its result; 0 when every angle was."""
+    from ..clipping.videos import game_videos
+    from ..plays import PlaysError
+    from ..sync import sync_game
+
+    source, plays, root, resolve = where
     try:
-        source = open_plays_source(plays)
-        root = open_video_root(videos)
-        resolve = video_resolver(root)
-    except (PlaysError, StorageError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    code = 0
-    for game_id in game_ids:
-        try:
-            game = source.load_game(game_id)
-        except PlaysError as exc:
-            click.echo(f"error: {game_id}: {exc}", err=True)
-            code = 1
-            continue
-        game_angles = angles or game_videos(game, root, None).angles  # () = the game's own
-        reference = options["reference"] or game_angles[0]
-        if reference not in game_angles:
-            game_angles = (reference, *game_angles)
-        result = sync_game(game, game_angles, reference, resolve, measure)
-        code = code or (0 if result.ok else 1)
-        if as_json:
-            click.echo(json.dumps(result.to_json()))
-        else:
-            _print_sync(result)
-        for angle in result.angles.values():
-            if angle.refused:
-                click.echo(
-                    f"error: {game_id}: {angle.angle}: not synced: {angle.refused}", err=True
-                )
-        if write:
-            try:
-                if hasattr(source, "save_video_fields"):
-                    stored = write_supabase(source, game, result)
-                else:
-                    stored = write_local(plays, game, result)
-            except PlaysError as exc:
-                click.echo(f"error: {game_id}: nothing stored: {exc}", err=True)
-                code = 1
-                continue
-            click.echo(f"{game_id}: stored {', '.join(stored) or 'nothing'}", err=True)
-    sys.exit(code)
+        game = source.load_game(game_id)
+    except PlaysError as exc:
+        click.echo(f"error: {game_id}: {exc}", err=True)
+        return 1
+    game_angles = angles or game_videos(game, root, None).angles  # () = the game's own
+    reference = options["reference"] or game_angles[0]
+    if reference not in game_angles:
+        game_angles = (reference, *game_angles)
+    result = sync_game(game, game_angles, reference, resolve, measure)
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+    else:
+        render.sync_result(result)
+    for angle in result.angles.values():
+        if angle.refused:
+            click.echo(f"error: {game_id}: {angle.angle}: not synced: {angle.refused}", err=True)
+    if write:
+        return max(0 if result.ok else 1, _sync_store(game_id, source, plays, game, result))
+    return 0 if result.ok else 1
 
 
-def _print_sync(result: Any) -> None:
-    read = sum(a.bytes_read for a in result.angles.values())
-    size = sum(a.video_bytes for a in result.angles.values())
-    click.echo(
-        f"{result.game_id}: against {result.reference} ({result.seconds:.1f} s, read "
-        f"{read / 1e6:.1f} MB of {size / 1e6:.1f} MB)"
-    )
-    click.echo(f"  {'angle':<12} {'offset_s':>11} {'drift_ppm':>10} {'confidence':>10}  windows")
-    for a in result.angles.values():
-        if a.offset_s is None or a.drift_ppm is None:
-            click.echo(f"  {a.angle:<12} {'-':>11} {'-':>10} {a.confidence:>10.2f}  refused")
-            continue
-        if a.angle == result.reference:
-            how = "reference (kept)"
+def _sync_store(game_id: str, source: Any, plays: str, game: Any, result: Any) -> int:
+    """Store a game's sync result where its plays came from; 1 when nothing was stored."""
+    from ..plays import PlaysError
+    from ..sync.store import write_local, write_supabase
+
+    try:
+        if hasattr(source, "save_video_fields"):
+            stored = write_supabase(source, game, result)
         else:
-            how = f"{a.windows_agreeing}/{a.windows_tried} agree, {a.residual_ms:.2f} ms scatter"
-            if a.correction_s:
-                how += f", includes correction {a.correction_s:+g} s"
-            if a.refused:
-                how += ", refused"
-        click.echo(
-            f"  {a.angle:<12} {a.offset_s:>11.6f} {a.drift_ppm:>10.3f} {a.confidence:>10.2f}  {how}"
-        )
-    if not any(a.ok for a in result.angles.values() if a.angle != result.reference):
-        return
-    click.echo(
-        "  Offsets include each camera's distance from the sound compared with the reference "
-        "(~2.9 ms per metre); set offset_correction_s on a video row to correct it. Drift does "
-        "not depend on distance."
-    )
+            stored = write_local(plays, game, result)
+    except PlaysError as exc:
+        click.echo(f"error: {game_id}: nothing stored: {exc}", err=True)
+        return 1
+    click.echo(f"{game_id}: stored {', '.join(stored) or 'nothing'}", err=True)
+    return 0
 
 
 def _warn_unsynced(settings: Settings, games: list[str]) -> None:

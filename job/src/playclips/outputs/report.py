@@ -13,7 +13,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..layout import report_key
 from ..model import PlayIssue
+from ..storage import Storage, StorageError
 
 REPORT_CONTENT_TYPE = "application/json"
 
@@ -142,3 +144,16 @@ class GameReport:
     def to_json(self) -> bytes:
         text = json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False)
         return (text + "\n").encode()
+
+
+def write_report(report: GameReport, out: Storage, run_id: str) -> None:
+    """Put the game's report for run `run_id`; a failure to do so fails the game and says why."""
+    try:
+        out.put(
+            report_key(run_id, report.game_id),
+            report.to_json(),
+            content_type=REPORT_CONTENT_TYPE,
+        )
+    except (StorageError, ValueError) as exc:
+        report.status = "failed"
+        report.error = report.error or one_line(f"could not write the report: {exc}")

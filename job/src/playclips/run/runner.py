@@ -2,7 +2,7 @@
 
 On Cloud Run each task takes its shard of the games (config.task_shard) and usually runs one
 game at a time; locally `--workers N` clips N games at once. Either way the per-game function
-is pipeline.run_game. On SIGTERM (Cloud Run stops a task with SIGTERM, then SIGKILL 10 s later)
+is clipping.game.run_game. On SIGTERM (Cloud Run stops a task with SIGTERM, then SIGKILL 10 s later)
 no new clip is started, clips in flight finish uploading, reports are written, and the run
 exits non-zero so Cloud Run retries the task; the retry skips every clip already made.
 
@@ -17,22 +17,21 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import queue
 import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any
+from typing import Any, Protocol
 
-from ..clipping.game import Events, Job, run_game, write_report
-from ..config import TASK_COUNT_ENV, Settings
+from ..clipping.game import Events, Job, run_game
+from ..config import Settings
 from ..layout import report_key
 from ..media.cut import CutLimits
 from ..media.encode import EncodeOptions, available_cpus, encoder_slots
 from ..model import InvalidId, check_id
 from ..outputs.index_page import write_run_index
-from ..outputs.report import REPORT_CONTENT_TYPE, GameReport, one_line
+from ..outputs.report import REPORT_CONTENT_TYPE, GameReport, one_line, write_report
 from ..plays import PlaysError, PlaysSource, open_plays_source
 from ..storage import StorageError, open_storage
 
@@ -45,7 +44,7 @@ class PlaysUnusable(Exception):
         self.reports = reports
 
 
-class Display(Events):
+class Display(Events, Protocol):
     """A progress display: pipeline events plus the end of each game."""
 
     def game_done(self, report: GameReport) -> None: ...
@@ -83,16 +82,19 @@ def build_job(
     )
 
 
-def run_games(settings: Settings, games: list[str], display: Display) -> list[GameReport]:
+def run_games(
+    settings: Settings, games: list[str], display: Display, write_index: bool = False
+) -> list[GameReport]:
     """Clip every game; return one report per game in the order given.
 
-    When this process ran the whole run (not one Cloud Run task of several), it also writes the
-    run's index page (index_page.py).
+    With `write_index` (the caller's choice: this process ran the whole run, not one Cloud
+    Run task of several) it also writes the run's index page (outputs/index_page.py), also
+    when the plays source cannot be used.
     """
     # the pool's context: a fork-context Event cannot be shared with spawned workers
     spawn = multiprocessing.get_context("spawn")
     stop = threading.Event() if settings.workers <= 1 else spawn.Event()
-    plays = _open_plays_source(settings, games)
+    plays = _open_plays_source(settings, games, write_index)
     previous = _on_sigterm(stop.set)
     try:
         if settings.workers <= 1 or len(games) <= 1:
@@ -102,12 +104,12 @@ def run_games(settings: Settings, games: list[str], display: Display) -> list[Ga
             reports = _run_pool(settings, games, display, stop)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if os.environ.get(TASK_COUNT_ENV, "1") == "1":
+    if write_index:
         _write_index(settings)
     return reports
 
 
-def _open_plays_source(settings: Settings, games: list[str]) -> PlaysSource:
+def _open_plays_source(settings: Settings, games: list[str], write_index: bool) -> PlaysSource:
     """Open the plays source before any game starts; raise PlaysUnusable if it cannot be.
 
     Each (valid) game still gets its report, so the run's reports say what happened.
@@ -134,7 +136,7 @@ def _open_plays_source(settings: Settings, games: list[str]) -> PlaysSource:
                     report.to_json(),
                     content_type=REPORT_CONTENT_TYPE,
                 )
-    if os.environ.get(TASK_COUNT_ENV, "1") == "1":
+    if write_index:
         _write_index(settings)
     raise PlaysUnusable(message, reports)
 
@@ -151,7 +153,7 @@ def _run_game(game_id: str, job: Job) -> GameReport:
         )
         with contextlib.suppress(Exception):
             check_id("game", game_id)
-            write_report(report, job)
+            write_report(report, job.out, job.run_id)
         return report
 
 
@@ -202,7 +204,7 @@ def _run_here(
                 "not started: the run was stopped (SIGTERM); run it again to finish",
             )
             report.status = "interrupted"
-            write_report(report, job)
+            write_report(report, job.out, job.run_id)
         else:
             report = _run_game(game_id, job)
         display.game_done(report)
