@@ -302,31 +302,13 @@ def build_dataset(
             f"Gemini example, and at most {max_labels} are allowed; remove {{labels}} from "
             "--prompt or raise --prompt-max-labels"
         )
-    vertex_split = {"train": "train", "validation": vertex_validation, "test": "test"}
-    clips: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
-    vertex: list[dict[str, Any]] = []
-    vertex_counts = dict.fromkeys(SPLITS, 0)
-    gemini: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
-    skipped: list[dict[str, str]] = []
+    lines = _Lines(prompt, labels, vertex_validation)
     for game in sorted(usable, key=lambda g: g.game_id):
-        split = split_of[game.game_id]
         for record in game.records:
-            clips[split].append(record)
-            for fmt, reason in (
-                ("vertex", vertex_skip_reason(record)),
-                ("gemini", gemini_skip_reason(record)),
-            ):
-                if reason:
-                    skipped.append({"uri": record["uri"], "format": fmt, "reason": reason})
-                elif fmt == "vertex":
-                    vertex.append(vertex_line(record, vertex_split[split]))
-                    vertex_counts[split] += 1
-                else:
-                    gemini[split].append(gemini_line(record, prompt, labels))
-    files = {f"clips/{s}.jsonl": jsonl(clips[s]) for s in SPLITS}
-    files["vertex/video_classification.jsonl"] = jsonl(vertex)
-    files.update({f"gemini/{s}.jsonl": jsonl(gemini[s]) for s in SPLITS})
-    warnings = _warnings(usable, labels)
+            lines.add(record, split_of[game.game_id])
+    files = {f"clips/{s}.jsonl": jsonl(lines.clips[s]) for s in SPLITS}
+    files["vertex/video_classification.jsonl"] = jsonl(lines.vertex)
+    files.update({f"gemini/{s}.jsonl": jsonl(lines.gemini[s]) for s in SPLITS})
     summary = {
         "run_id": run_id,
         "ok": all(g.status == "ok" for g in games),
@@ -340,22 +322,54 @@ def build_dataset(
             "shares": shares,
             "games": {s: sorted(g for g, sp in split_of.items() if sp == s) for s in SPLITS},
         },
-        "counts": {
-            s: {
-                "games": sum(1 for sp in split_of.values() if sp == s),
-                "clips": len(clips[s]),
-                "vertex": vertex_counts[s],
-                "gemini": len(gemini[s]),
-            }
-            for s in SPLITS
-        },
+        "counts": lines.counts(split_of),
         # Vertex AI video datasets have no validation set: where those games went.
         "vertex": {"validation_games_as": ML_USE[vertex_validation]},
         "labels": labels,
-        "skipped": skipped,
-        "warnings": warnings,
+        "skipped": lines.skipped,
+        "warnings": _warnings(usable, labels),
     }
     return files, summary
+
+
+class _Lines:
+    """The dataset's lines in each format and split, and the records a format had to skip."""
+
+    def __init__(self, prompt: str, labels: list[str], vertex_validation: str) -> None:
+        self.prompt, self.labels = prompt, labels
+        self.vertex_split = {"train": "train", "validation": vertex_validation, "test": "test"}
+        self.clips: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+        self.vertex: list[dict[str, Any]] = []
+        self.vertex_counts = dict.fromkeys(SPLITS, 0)
+        self.gemini: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+        self.skipped: list[dict[str, str]] = []
+
+    def add(self, record: dict[str, Any], split: str) -> None:
+        """One clip record of a game in `split`, in every format that can take it."""
+        self.clips[split].append(record)
+        for fmt, reason in (
+            ("vertex", vertex_skip_reason(record)),
+            ("gemini", gemini_skip_reason(record)),
+        ):
+            if reason:
+                self.skipped.append({"uri": record["uri"], "format": fmt, "reason": reason})
+            elif fmt == "vertex":
+                self.vertex.append(vertex_line(record, self.vertex_split[split]))
+                self.vertex_counts[split] += 1
+            else:
+                self.gemini[split].append(gemini_line(record, self.prompt, self.labels))
+
+    def counts(self, split_of: dict[str, str]) -> dict[str, dict[str, int]]:
+        """Games, clips and lines per split, for the summary."""
+        return {
+            s: {
+                "games": sum(1 for sp in split_of.values() if sp == s),
+                "clips": len(self.clips[s]),
+                "vertex": self.vertex_counts[s],
+                "gemini": len(self.gemini[s]),
+            }
+            for s in SPLITS
+        }
 
 
 def _reasons(games: Iterable[GameInput]) -> list[dict[str, str]]:

@@ -195,55 +195,14 @@ def write_contact_sheet(
         if not plays or plays[-1]["play_id"] != r["play_id"]:
             plays.append(r)
     columns = [a for a in angles if any(r["angle"] == a for r in records)] or list(angles)
-    cell = {(r["play_id"], r["angle"]): r for r in records}
-    previous = _Previous(out, game_id)
+    page = _Page(out, game_id, columns, records, tiles, timing)
     pages = [plays[i : i + PLAYS_PER_PAGE] for i in range(0, len(plays), PLAYS_PER_PAGE)] or [[]]
-    title, small = _font(15), _font(12)
-    placed: list[dict[str, Any]] = []
     images: list[bytes] = []
     sizes: list[list[int]] = []
     for number, page_plays in enumerate(pages, 1):
-        sheet = Image.new("RGB", sheet_size(len(page_plays), len(columns)), BACKGROUND)
-        draw = ImageDraw.Draw(sheet)
-        heading = f"{game_id}: {len(records)} clips"
-        if len(pages) > 1:
-            heading += f" · page {number} of {len(pages)}"
-        draw.text((MARGIN, 8), heading, fill=TEXT, font=title)
-        for c, angle in enumerate(columns):
-            x, _, _, _ = tile_box(0, c)
-            draw.text((x, HEADER_H - 32), angle, fill=MUTED, font=small)
-            if timing and timing.get(angle):
-                draw.text((x, HEADER_H - 17), timing[angle], fill=MUTED, font=small)
-        for row, play in enumerate(page_plays):
-            for c, angle in enumerate(columns):
-                record = cell.get((play["play_id"], angle))
-                if record is None:
-                    continue
-                key = _key(record)
-                box = tile_box(row, c)
-                known = tiles.get(key)
-                spec = known.spec if known else ""
-                image = known.image if known else None
-                if image is None:
-                    image = previous.tile(key, spec) or _decode_existing(out, key, record)
-                if image is not None:
-                    sheet.paste(image, box[:2])
-                else:
-                    draw.text((box[0] + 6, box[1] + 6), "no thumbnail", fill=MUTED, font=small)
-                short = not covers_play(record)
-                if short:
-                    x, y, w, h = box
-                    draw.rectangle((x, y, x + w - 1, y + h - 1), outline=WARN, width=3)
-                _caption(draw, box, record, small, short)
-                placed.append(
-                    {"play_id": record["play_id"], "angle": angle, "key": key, "spec": spec}
-                    | {"page": number, "box": list(box), "shown": image is not None}
-                    | {"covers_play": not short}
-                )
-        png = io.BytesIO()
-        sheet.save(png, format="PNG", optimize=False, compress_level=6)
-        images.append(png.getvalue())
-        sizes.append(list(sheet.size))
+        png, size = page.draw(number, len(pages), page_plays)
+        images.append(png)
+        sizes.append(size)
     keys = [sheet_key(game_id, n) for n in range(1, len(pages) + 1)]
     layout = {
         "game_id": game_id,
@@ -252,13 +211,86 @@ def write_contact_sheet(
         "pages": keys,
         "size": sizes[0],
         "sizes": sizes,
-        "tiles": placed,
+        "tiles": page.placed,
     }
     for key, data in zip(keys, images, strict=True):
         out.put(key, data, content_type=SHEET_CONTENT_TYPE)
     # Last, so a layout never names a page that is not there yet.
     out.put(layout_key(game_id), _json(layout), content_type=LAYOUT_CONTENT_TYPE)
     return out.uri(keys[0])
+
+
+class _Page:
+    """Draws the sheet's pages one at a time; `placed` collects every tile drawn."""
+
+    def __init__(
+        self,
+        out: Storage,
+        game_id: str,
+        columns: list[str],
+        records: Sequence[dict[str, Any]],
+        tiles: Tiles,
+        timing: Mapping[str, str] | None,
+    ) -> None:
+        self.out, self.game_id, self.columns, self.records = out, game_id, columns, records
+        self.tiles, self.timing = tiles, timing
+        self.cell = {(r["play_id"], r["angle"]): r for r in records}
+        self.previous = _Previous(out, game_id)
+        self.title, self.small = _font(15), _font(12)
+        self.placed: list[dict[str, Any]] = []
+
+    def draw(
+        self, number: int, count: int, page_plays: list[dict[str, Any]]
+    ) -> tuple[bytes, list[int]]:
+        """Page `number` of `count` as PNG bytes, and its size."""
+        sheet = Image.new("RGB", sheet_size(len(page_plays), len(self.columns)), BACKGROUND)
+        draw = ImageDraw.Draw(sheet)
+        heading = f"{self.game_id}: {len(self.records)} clips"
+        if count > 1:
+            heading += f" · page {number} of {count}"
+        draw.text((MARGIN, 8), heading, fill=TEXT, font=self.title)
+        for c, angle in enumerate(self.columns):
+            x, _, _, _ = tile_box(0, c)
+            draw.text((x, HEADER_H - 32), angle, fill=MUTED, font=self.small)
+            if self.timing and self.timing.get(angle):
+                draw.text((x, HEADER_H - 17), self.timing[angle], fill=MUTED, font=self.small)
+        for row, play in enumerate(page_plays):
+            for c, angle in enumerate(self.columns):
+                record = self.cell.get((play["play_id"], angle))
+                if record is not None:
+                    self._tile(sheet, draw, number, tile_box(row, c), record)
+        png = io.BytesIO()
+        sheet.save(png, format="PNG", optimize=False, compress_level=6)
+        return png.getvalue(), list(sheet.size)
+
+    def _tile(
+        self,
+        sheet: Image.Image,
+        draw: ImageDraw.ImageDraw,
+        number: int,
+        box: tuple[int, int, int, int],
+        record: dict[str, Any],
+    ) -> None:
+        key = _key(record)
+        known = self.tiles.get(key)
+        spec = known.spec if known else ""
+        image = known.image if known else None
+        if image is None:
+            image = self.previous.tile(key, spec) or _decode_existing(self.out, key, record)
+        if image is not None:
+            sheet.paste(image, box[:2])
+        else:
+            draw.text((box[0] + 6, box[1] + 6), "no thumbnail", fill=MUTED, font=self.small)
+        short = not covers_play(record)
+        if short:
+            x, y, w, h = box
+            draw.rectangle((x, y, x + w - 1, y + h - 1), outline=WARN, width=3)
+        _caption(draw, box, record, self.small, short)
+        self.placed.append(
+            {"play_id": record["play_id"], "angle": record["angle"], "key": key, "spec": spec}
+            | {"page": number, "box": list(box), "shown": image is not None}
+            | {"covers_play": not short}
+        )
 
 
 def covers_play(record: dict[str, Any]) -> bool:
