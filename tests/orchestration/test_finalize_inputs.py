@@ -19,7 +19,7 @@ from playclips.outputs.dataset import SPLITS, DatasetError, GameInput, build_dat
 from playclips.outputs.manifest import render_manifest
 from playclips.storage import LocalStorage
 
-from .test_dataset import lines, record, write_game
+from ..outputs.test_dataset import lines, record, write_game
 
 UNEQUAL = {"train": 0.7, "validation": 0.2, "test": 0.1}
 TWENTY = [f"game-{i:02d}" for i in range(1, 21)]

@@ -144,7 +144,7 @@ DEFAULT_PROMPT = (
 )
 
 # Options of `playclips finalize` and `playclips trigger`. They are kept out of SETTINGS, whose
-# every entry is an option of `playclips run` (tests/test_cli.py holds it to that).
+# every entry is an option of `playclips run` (tests/cli/test_cli.py holds it to that).
 DATASET_SETTINGS: dict[str, Setting] = {
     "splits": Setting(
         "--splits",

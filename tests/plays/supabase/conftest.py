@@ -23,7 +23,7 @@ from werkzeug import Request, Response
 
 from tests.support.postgres import PostgresCluster, start_postgres
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MIGRATIONS = REPO / "supabase" / "migrations"
 SEED = REPO / "supabase" / "seed.sql"
 # A recognisable secret: if it shows up in any message, log or report, a test fails.

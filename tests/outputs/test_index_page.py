@@ -16,9 +16,9 @@ from click.testing import CliRunner
 
 from playclips.cli import main
 
-from .conftest import read_manifest, write_plays
-from .support.browser import chromium, headless_page
-from .support.sources import install_game, make_source
+from ..conftest import read_manifest, write_plays
+from ..support.browser import chromium, headless_page
+from ..support.sources import install_game, make_source
 
 ANGLES = ("NEAR_LEFT", "FAR_LEFT")  # not alphabetical: the page must keep this order
 
@@ -241,7 +241,7 @@ def test_a_normal_run_prints_no_python_warning(run) -> None:
 
 
 def test_make_help_fits_80_columns() -> None:
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
         ["make", "--no-print-directory", "help"],
         cwd=repo,

@@ -18,9 +18,9 @@ from playclips.cli import main
 from playclips.config import SETTINGS, ConfigError, task_shard
 from playclips.run.inputs import games_from_env
 
-from .conftest import read_manifest, read_report, write_plays
-from .support.sources import install_game, make_source
-from .test_memory import _long_source
+from ..clipping.test_memory import _long_source
+from ..conftest import read_manifest, read_report, write_plays
+from ..support.sources import install_game, make_source
 
 
 def _walk(group: click.Group, prefix: str = ""):

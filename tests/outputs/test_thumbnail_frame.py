@@ -12,7 +12,7 @@ from playclips.media.cut import AngleReader
 from playclips.model import ClipSpec, Play
 from playclips.outputs.sheet import _small_image, play_frame
 
-from .support.sources import make_source
+from ..support.sources import make_source
 
 
 def _full_decode(data: bytes, offset_s: float) -> bytes:

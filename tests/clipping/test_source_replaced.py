@@ -16,9 +16,9 @@ from pathlib import Path
 
 from playclips.clipping.game import run_game
 
-from .conftest import local_job, read_manifest, read_report, write_plays
-from .support.oracle import check_copy_clip
-from .support.sources import make_source
+from ..conftest import local_job, read_manifest, read_report, write_plays
+from ..support.oracle import check_copy_clip
+from ..support.sources import make_source
 
 ANGLES = ("FAR_LEFT", "NEAR_LEFT")
 PLAYS = [

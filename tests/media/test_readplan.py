@@ -15,7 +15,7 @@ from playclips.media.cut import AngleReader, MediaError
 from playclips.media.readplan import clip_spans, plan_reads
 from playclips.model import ClipSpec, Play
 
-from .support.sources import SOURCES, make_source
+from ..support.sources import SOURCES, make_source
 
 # Containers whose index lists every sample: these must get a plan.
 INDEXED = ("mov", "mp4")

@@ -129,7 +129,7 @@ def test_a_5000_character_label_is_fitted_in_milliseconds(tmp_path: Path) -> Non
     # A whole sheet of such labels, in a fresh interpreter: time and peak RSS.
     proc = subprocess.run(
         [sys.executable, "-c", _LONG_LABELS, str(tmp_path)],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,
@@ -147,7 +147,7 @@ def peak_kib():
     # VmHWM: this process's own peak (ru_maxrss also counts the parent's, kept over fork+exec)
     with open('/proc/self/status') as f:
         return int(next(x for x in f if x.startswith('VmHWM')).split()[1])
-from tests.test_contact_sheet_pages import ANGLES, records, tiles_for
+from tests.outputs.test_sheet import ANGLES, records, tiles_for
 from playclips.outputs.sheet import write_contact_sheet
 from playclips.storage import LocalStorage
 recs = records(10, label="very long label " * 320)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playclips.media.tools import ffmpeg_exe
 
-from .support.sources import CACHE, concat_copies
+from ..support.sources import CACHE, concat_copies
 
 # Runs one game in a fresh interpreter and prints its peak RSS (KiB, from getrusage).
 _SCRIPT = """

@@ -14,9 +14,9 @@ from playclips.model import ClipSpec, Play
 from playclips.plays import LocalPlaysFile
 from playclips.storage import LocalStorage
 
-from .conftest import read_manifest, read_report, write_plays
-from .support.oracle import check_copy_clip
-from .support.sources import make_source
+from ..conftest import read_manifest, read_report, write_plays
+from ..support.oracle import check_copy_clip
+from ..support.sources import make_source
 
 
 def _job(workdir: Path, plays: Path, angles: tuple[str, ...] | None = None, **kw: object) -> Job:

@@ -9,8 +9,8 @@ from playclips.clipping.game import run_game
 from playclips.clipping.store import META_SPEC
 from playclips.storage import LocalStorage
 
-from .conftest import local_job, read_manifest, write_plays
-from .support.sources import install_game, make_source
+from ..conftest import local_job, read_manifest, write_plays
+from ..support.sources import install_game, make_source
 
 ANGLES = ("FAR_LEFT", "NEAR_LEFT")
 
