@@ -298,3 +298,35 @@ def test_odd_reports_and_manifest_lines_never_stop_the_page(tmp_path: Path) -> N
     html = Path(write_run_index(out, "r1")).read_text()
     assert "3 unreadable manifest line(s) not shown" in html
     assert html.count("<video") == 1 and "1 games:" in html
+
+
+def test_a_failed_game_shows_why_and_the_dataset_links_only_once_written(tmp_path: Path) -> None:
+    from playclips.layout import dataset_key, index_key, report_key
+    from playclips.outputs.index_page import write_run_index
+    from playclips.storage import LocalStorage
+
+    out = LocalStorage(str(tmp_path))
+    failed = {
+        "game_id": "g2",
+        "status": "failed",
+        "error": "no usable plays",
+        "rejected": [{"play_id": "p9", "reason": "start_s -1 is negative", "angle": None}],
+        "angles": [{"angle": "WIDE", "error": "no video for WIDE"}],
+    }
+    ok = {"game_id": "g1", "status": "ok", "counts": {"clips_made": 2, "plays_rejected": 0}}
+    for report in (failed, ok):
+        key = report_key("r1", str(report["game_id"]))
+        out.put(key, json.dumps(report).encode(), content_type="application/json")
+    uri = write_run_index(out, "r1")
+    assert uri == out.uri(index_key("r1"))
+    html = Path(uri).read_text()
+    assert "2 games: 1 ok, 0 partial, 1 failed, 0 interrupted." in html
+    assert html.index('id="g1"') < html.index('id="g2"')  # by game id, whatever the order
+    for line in ("no usable plays", "WIDE: no video for WIDE", "play p9 skipped: start_s -1"):
+        assert line in html
+    assert "2 made, 0 kept from earlier runs, 0 failed, 0 plays rejected" in html
+    assert '<a href="../../reports/r1/g2.json">report</a>' in html
+    assert "Dataset: not written yet" in html
+    out.put(dataset_key("r1", "summary.json"), b"{}", content_type="application/json")
+    html = Path(write_run_index(out, "r1")).read_text()
+    assert '<a href="../../datasets/r1/clips/train.jsonl">clips train</a>' in html

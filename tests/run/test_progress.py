@@ -127,3 +127,57 @@ def test_trigger_without_credentials_is_one_line_with_no_warning(tmp_path: Path)
         "error: no Google credentials found: run `gcloud auth application-default login` (or "
         "set GOOGLE_APPLICATION_CREDENTIALS to a credentials file), then trigger again"
     ], proc.stderr
+
+
+def _two_games() -> list[GameReport]:
+    from playclips.model import PlayIssue
+
+    good = GameReport(run_id="r1", game_id="g1", seconds=2.25)
+    good.angles = [
+        AngleReport(angle="WIDE", clips_made=3, bytes_read=2_500_000, bytes_written=1_200_000),
+        AngleReport(angle="TIGHT", clips_made=1, clips_skipped=2),
+    ]
+    bad = GameReport(run_id="r1", game_id="g2", status="partial")
+    bad.angles = [AngleReport(angle="WIDE", status="failed", clips_failed=2, error="gone")]
+    bad.rejected = [PlayIssue("p1", "late", "WIDE"), PlayIssue("p1", "late", "TIGHT")]
+    return [good, bad]
+
+
+def test_summary_table_has_one_row_per_game_with_its_totals() -> None:
+    out = io.StringIO()
+    progress.summary_table(_two_games(), out)
+    rows = {line.split("│")[1].strip(): line for line in out.getvalue().splitlines() if "│" in line}
+    cells = [c.strip() for c in rows["g1"].split("│")[1:-1]]
+    assert cells == ["g1", "ok", "4", "2", "0", "0", "2.5", "1.2", "2.2"]
+    cells = [c.strip() for c in rows["g2"].split("│")[1:-1]]
+    assert cells[:6] == ["g2", "partial", "0", "0", "2", "1"]  # a play rejected twice counts once
+
+
+def test_a_game_and_angle_end_as_one_line_each_with_their_severity() -> None:
+    out = io.StringIO()
+    lines = LineProgress(json_lines=True, stream=out, run_id="r1")
+    good, bad = _two_games()
+    lines.angle_done("g2", bad.angles[0])
+    lines.game_done(good)
+    lines.game_done(bad)
+    angle, first, second = (json.loads(x) for x in out.getvalue().splitlines())
+    assert (angle["severity"], angle["message"]) == ("ERROR", "g2 WIDE: failed: gone")
+    assert (first["severity"], first["message"], first["clips_made"]) == ("INFO", "g1: ok", 4)
+    assert (second["severity"], second["status"], second["plays_rejected"]) == (
+        "ERROR",
+        "partial",
+        2,
+    )
+    assert {x["run_id"] for x in (angle, first, second)} == {"r1"}
+
+
+def test_both_displays_have_every_method_the_runner_calls() -> None:
+    from playclips.run.runner import Display
+
+    wanted = {n for n in vars(Display) if not n.startswith("_")} | {
+        "angle_planned",
+        "clip_done",
+        "angle_done",
+    }
+    for display in (LineProgress, TerminalProgress):
+        assert wanted <= {n for n in dir(display) if callable(getattr(display, n))}
