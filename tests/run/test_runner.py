@@ -10,28 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from playclips.clipping.job import NoEvents
 from playclips.config import Settings
 from playclips.layout import index_key, report_key
-from playclips.outputs.report import AngleReport, GameReport
+from playclips.outputs.report import GameReport
 from playclips.run.runner import PlaysUnusable, run_games
 
 
-class Recorder:
-    """A Display that keeps what it is told (and can act when a game ends)."""
+class Recorder(NoEvents):
+    """A Display that keeps the reports it is given (and can act when a game ends)."""
 
     def __init__(self, on_game_done: object = None) -> None:
         self.games: list[GameReport] = []
         self.closed = False
         self.on_game_done = on_game_done
-
-    def angle_planned(self, game_id: str, angle: str, clips: int) -> None:
-        pass
-
-    def clip_done(self, game_id: str, angle: str, status: str, nbytes: int) -> None:
-        pass
-
-    def angle_done(self, game_id: str, report: AngleReport) -> None:
-        pass
 
     def game_done(self, report: GameReport) -> None:
         self.games.append(report)
