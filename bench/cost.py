@@ -32,7 +32,7 @@ from typing import Any
 PRICING_URL = "https://cloud.google.com/run/pricing"
 CPU_USD_PER_VCPU_S = 0.000018
 # Same page and row, memory column: $0.00000200 per GiB-second (the copy of the page in our
-# search corpus cuts that cell off; the figure is shared/GCP_FACTS.md's, marked unverified there).
+# search corpus cuts that cell off, so this figure is unverified).
 MEM_USD_PER_GIB_S = 0.000002
 BILLING_GRANULARITY_S = 0.1
 

@@ -2,7 +2,7 @@
 
     python -m bench.engines CONFIG.json     (writes the result JSON named in the config)
 
-- `playclips`: the library's `run_game` (pipeline.Job) with the storage given by URI: GcsStorage
+- `playclips`: the library's `run_game` (clipping.job.Job) with the storage given by URI: GcsStorage
   over the real google-cloud-storage client (the emulator in STORAGE_EMULATOR_HOST) or a local
   folder. Tuning knobs (PyAV read buffer, angles/uploads in flight, the GCS reader's block
   size and read-ahead) are passed only when set, so the defaults in the code are measured.
@@ -39,7 +39,7 @@ def _storage(uri: str, knobs: dict[str, Any] | None = None) -> Any:
 
 
 def run_playclips(cfg: dict[str, Any]) -> dict[str, Any]:
-    from playclips.pipeline import Job, NoEvents, run_game
+    from playclips.clipping.game import Job, NoEvents, run_game
     from playclips.plays import LocalPlaysFile
 
     knobs = {
@@ -60,7 +60,7 @@ def run_playclips(cfg: dict[str, Any]) -> dict[str, Any]:
         report = run_game(cfg["game"], job)
     else:  # as `playclips run` runs a game: angles in processes when there are CPUs for it
         from playclips.config import Settings
-        from playclips.runner import run_games
+        from playclips.run.runner import run_games
 
         class _Quiet(NoEvents):
             def game_done(self, report: Any) -> None:

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.fixtures import make_fixture
     from playclips.media.cut import AngleReader
     from playclips.model import ClipSpec, Play
-    from playclips.sheet import _small_image, play_frame
+    from playclips.outputs.sheet import _small_image, play_frame
 
     fixture = make_fixture(args.fixture)
     rng = random.Random(3)

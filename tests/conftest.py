@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from playclips.pipeline import Job
+from playclips.clipping.game import Job
 from playclips.plays import LocalPlaysFile
 from playclips.storage import LocalStorage
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from playclips.pipeline import run_game
+from playclips.clipping.game import run_game
 
 from .conftest import local_job, read_manifest, read_report, write_plays
 from .support.oracle import check_copy_clip, duration, frames, hash_clips, keyframe_times

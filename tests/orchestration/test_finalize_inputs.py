@@ -14,12 +14,12 @@ from click.testing import CliRunner
 
 from playclips.cli import main
 from playclips.config import DEFAULT_PROMPT
-from playclips.dataset import SPLITS, DatasetError, GameInput, build_dataset, split_games
-from playclips.manifest import manifest_key, render_manifest
-from playclips.report import report_key
+from playclips.layout import manifest_key, report_key
+from playclips.outputs.dataset import SPLITS, DatasetError, GameInput, build_dataset, split_games
+from playclips.outputs.manifest import render_manifest
 from playclips.storage import LocalStorage
 
-from .test_dataset import lines, record, write_game
+from ..outputs.test_dataset import lines, record, write_game
 
 UNEQUAL = {"train": 0.7, "validation": 0.2, "test": 0.1}
 TWENTY = [f"game-{i:02d}" for i in range(1, 21)]

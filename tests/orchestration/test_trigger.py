@@ -25,10 +25,10 @@ from google.cloud.workflows.executions_v1.services.executions.transports import 
     ExecutionsGrpcTransport,
 )
 
-from playclips import trigger
 from playclips.cli import main
-from playclips.config import games_from_uri
-from playclips.trigger import (
+from playclips.run import trigger
+from playclips.run.inputs import games_from_uri
+from playclips.run.trigger import (
     Target,
     TriggerError,
     check_games,

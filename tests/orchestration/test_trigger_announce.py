@@ -7,8 +7,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from playclips import trigger
 from playclips.cli import main
+from playclips.run import trigger
 
 from . import test_trigger
 from .test_trigger import cloud_args, succeeded, summary_result
@@ -78,7 +78,7 @@ def test_trigger_checks_angles_before_anything_is_written() -> None:
 
 
 def test_the_workflow_input_carries_the_angles() -> None:
-    from playclips.trigger import execution_argument
+    from playclips.run.trigger import execution_argument
 
     argument = execution_argument("gs://b/runs/r/games.json", "r", angles="WIDE,TIGHT", mode=None)
 
@@ -90,7 +90,7 @@ def test_the_workflow_input_carries_the_angles() -> None:
 
 
 def test_a_terraform_error_is_shown_whole_and_never_cut_mid_word() -> None:
-    from playclips.trigger import terraform_error
+    from playclips.run.trigger import terraform_error
 
     stderr = (
         "\x1b[31m╷\x1b[0m\n│ \x1b[1mError: \x1b[0mBackend initialization required, please run "

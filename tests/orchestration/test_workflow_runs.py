@@ -14,8 +14,9 @@ import pytest
 import requests
 from workflows_emulator.utils import WorkflowError
 
-from playclips.config import GAMES_URI_ENV, games_from_uri
-from playclips.trigger import Target, execution_argument, write_games
+from playclips.config import GAMES_URI_ENV
+from playclips.run.inputs import games_from_uri
+from playclips.run.trigger import Target, execution_argument, write_games
 
 from ..support.fake_gcs import FakeGcs
 from .workflow_emulator import CloudRunStub, Emulated, RunCall, patch_emulator, run_workflow, serve

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from playclips.pipeline import Job, run_game
+from playclips.clipping.game import Job, run_game
 from playclips.plays import LocalPlaysFile
 from playclips.storage import LocalStorage
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from playclips.pipeline import Job, run_game
+from playclips.clipping.game import Job, run_game
 from playclips.plays import LocalPlaysFile
 
 from ..support.sources import install_game, make_source

@@ -9,8 +9,8 @@ from pathlib import Path
 
 def test_the_run_page_shows_each_angles_offset_drift_and_sync(tmp_path: Path) -> None:
     """The report carries each angle's timing from its video row; the run page shows it."""
-    from playclips.index_page import write_run_index
-    from playclips.pipeline import Job, run_game
+    from playclips.clipping.game import Job, run_game
+    from playclips.outputs.index_page import write_run_index
     from playclips.plays import LocalPlaysFile
     from playclips.storage import LocalStorage
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from playclips.clipping.game import run_game
 from playclips.model import Game, Play, Video
-from playclips.pipeline import run_game
 from playclips.plan import plan_game, spec_hash
 from playclips.plays import LocalPlaysFile, PlaysError
 from tests.conftest import local_job, read_manifest, write_plays

@@ -7,10 +7,8 @@ all three agree with this table.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import stat
 import time
 from dataclasses import dataclass, field
 
@@ -154,7 +152,7 @@ DEFAULT_PROMPT = (
 )
 
 # Options of `playclips finalize` and `playclips trigger`. They are kept out of SETTINGS, whose
-# every entry is an option of `playclips run` (tests/test_cli.py holds it to that).
+# every entry is an option of `playclips run` (tests/cli/test_cli.py holds it to that).
 DATASET_SETTINGS: dict[str, Setting] = {
     "splits": Setting(
         "--splits",
@@ -328,7 +326,7 @@ class Settings:
     angles: tuple[str, ...] = ()  # () = every angle the game has
     workers: int = 1
     angles_in_flight: int = 4
-    angle_processes: int = 0  # 0: one per available CPU (angle_pool.py)
+    angle_processes: int = 0  # 0: one per available CPU (run/angle_pool.py)
     run_id: str = ""
     mode: str = "copy"
     height: int | None = None
@@ -374,43 +372,6 @@ def check_run_id(run_id: str) -> str:
         raise ConfigError(f"{SETTINGS['run_id'].flag}: {exc}") from None
 
 
-def check_root(name: str, uri: str) -> str:
-    """A storage root setting (videos, out) that can work, checked before any game starts.
-
-    A local root may not exist yet (--out is created), but a file where the folder should be,
-    or above it, is refused here rather than failing every game.
-    """
-    flag = SETTINGS[name].flag
-    if "://" not in uri:
-        path = os.path.abspath(os.path.expanduser(uri))
-        while True:
-            try:
-                st = os.stat(path)
-            except (FileNotFoundError, NotADirectoryError):
-                parent = os.path.dirname(path)
-                if parent == path:
-                    return uri
-                path = parent
-                continue
-            except OSError as exc:
-                raise ConfigError(f"{flag}: cannot use {uri}: {exc.strerror}") from None
-            if not stat.S_ISDIR(st.st_mode):
-                raise ConfigError(f"{flag}: {path} is a file, not a folder; name a folder")
-            return uri
-    if not uri.startswith("gs://"):
-        raise ConfigError(
-            f"{flag}: unsupported storage URI {uri!r}: use a local folder or gs://bucket[/prefix]"
-        )
-    from .storage import StorageError
-    from .storage.gcs import parse_gs_uri
-
-    try:
-        parse_gs_uri(uri)
-    except StorageError as exc:
-        raise ConfigError(f"{flag}: {exc}") from None
-    return uri
-
-
 def check_plays(spec: str, environ: dict[str, str] | None = None) -> str:
     """The plays setting; `supabase` needs SUPABASE_URL and SUPABASE_SERVICE_KEY set."""
     env = os.environ if environ is None else environ
@@ -426,73 +387,6 @@ def check_plays(spec: str, environ: dict[str, str] | None = None) -> str:
     return spec
 
 
-def games_from_env(environ: dict[str, str] | None = None) -> list[str]:
-    """The games list the workflow gave this execution, or [].
-
-    PLAYCLIPS_GAMES_URI (the games file, see games_from_uri) or PLAYCLIPS_GAMES (the JSON list
-    itself); both set is ambiguous and refused.
-    """
-    env = os.environ if environ is None else environ
-    raw = env.get(GAMES_ENV, "").strip()
-    uri = env.get(GAMES_URI_ENV, "").strip()
-    if uri and raw:
-        raise ConfigError(f"set {GAMES_URI_ENV} or {GAMES_ENV}, not both")
-    if uri:
-        return games_from_uri(uri)
-    if not raw:
-        return []
-    return _games_list(raw, GAMES_ENV)
-
-
-def games_from_uri(uri: str) -> list[str]:
-    """The games list in a JSON file: `gs://bucket/path/games.json` or a local path.
-
-    Read through the storage layer (the folder is the root, the file name the key). Raises
-    ConfigError naming the variable and the URI when the file is missing, unreadable, too
-    large, or not a JSON list of strings.
-    """
-    from .storage import NotFound, StorageError, open_storage
-
-    where = f"{GAMES_URI_ENV}={uri}"
-    root, _, key = uri.rstrip().rpartition("/")
-    if not key:
-        raise ConfigError(f"{where}: name a JSON file, such as gs://BUCKET/runs/RUN/games.json")
-    if not root:
-        root = "/" if uri.startswith("/") else "."
-    try:
-        with open_storage(root).open_read(key) as f:
-            data = f.read(GAMES_FILE_MAX_BYTES + 1)
-    except NotFound:
-        raise ConfigError(f"{where}: the games file does not exist") from None
-    except StorageError as exc:
-        raise ConfigError(f"{where}: cannot read the games file: {exc}") from None
-    if len(data) > GAMES_FILE_MAX_BYTES:
-        raise ConfigError(f"{where}: over {GAMES_FILE_MAX_BYTES} bytes, not a games list")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{where}: not UTF-8 JSON") from None
-    return _games_list(text, where)
-
-
-def _games_list(raw: str, where: str) -> list[str]:
-    try:
-        games = json.loads(raw)
-        # A JSON string holding the list (an uploader that JSON-encodes a text body) is
-        # accepted too: unwrap it once.
-        if isinstance(games, str):
-            games = json.loads(games)
-    except (ValueError, RecursionError) as exc:
-        # Never the content: a wrong file (a .env) would print its secrets.
-        at = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
-        raise ConfigError(
-            f'{where} must be a JSON list of game ids such as ["g1", "g2"]; it is not JSON{at}'
-        ) from None
-    if not isinstance(games, list) or not all(isinstance(g, str) for g in games):
-        raise ConfigError(f"{where} must be a JSON list of game id strings")
-    return games
-
-
 def task_shard(games: list[str], environ: dict[str, str] | None = None) -> list[str]:
     """This Cloud Run task's share of the games: games[index::count] (all of them locally)."""
     env = os.environ if environ is None else environ
@@ -504,3 +398,9 @@ def task_shard(games: list[str], environ: dict[str, str] | None = None) -> list[
     if count < 1 or not 0 <= index < count:
         raise ConfigError(f"task index {index} is outside 0..{count - 1}")
     return games[index::count]
+
+
+def one_task(environ: dict[str, str] | None = None) -> bool:
+    """Whether this process runs the whole run, not one Cloud Run task of several."""
+    env = os.environ if environ is None else environ
+    return env.get(TASK_COUNT_ENV, "1") == "1"

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .layout import clip_key
+
 DEFAULT_ANGLES: tuple[str, ...] = ("FAR_LEFT", "NEAR_LEFT", "FAR_RIGHT", "NEAR_RIGHT")
 
 # Ids become object names (clips/{game}/{angle}/{play}.mp4): letters, digits, '_', '-', '.',
@@ -118,7 +120,7 @@ class ClipSpec:
     @property
     def key(self) -> str:
         """The clip's object name below the output root."""
-        return f"clips/{self.play.game_id}/{self.angle}/{self.play.play_id}.mp4"
+        return clip_key(self.play.game_id, self.angle, self.play.play_id)
 
 
 @dataclass(frozen=True)

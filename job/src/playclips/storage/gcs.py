@@ -1,84 +1,25 @@
 """A Cloud Storage prefix as a storage root (`gs://bucket[/prefix]`), on google-cloud-storage.
 
-Reads: `open_read` pins the object's generation and returns a
-`RangeReader`, a seekable read-only file that fetches ranged GETs of whole blocks through
-`Blob.download_as_bytes(start, end)` with `generation=` set, so an object replaced while it is
-read fails loudly instead of mixing two versions. Blocks are kept in a small LRU cache (the
-demuxer re-reads around every seek), and a miss right after the previous fetch doubles the
-next request, up to the read-ahead limit (clip bodies and the index are read sequentially).
-Every request and byte fetched is counted into ReadStats.
+Reads: `open_read` pins the object's generation and returns a `RangeReader`, a seekable
+read-only file over ranged GETs, so an object replaced while it is read fails loudly instead
+of mixing two versions. It reads in BLOCK_SIZE blocks kept in a small LRU cache (the demuxer
+re-reads around every seek); a miss right after the previous fetch doubles the next request
+from FIRST_FETCH up to READ_AHEAD. Given the byte spans each clip will read (`plan`, from
+media/readplan.py), it fetches exactly those ahead of the cutter: each byte once, at most
+PLAN_PIECE per request, PLAN_IN_FLIGHT at a time, within PLAN_MEMORY per angle. Every request
+and byte is counted into ReadStats. The ranged GETs go through the client's authorized session
+(its credentials and retry policy) with no checksum work, over a pool of _POOL connections.
+Why these sizes: docs/performance.md, "Tuning"; the plan: docs/design.md, "Planned reads".
 
-Block size and read-ahead, measured by `bench/gcs_block_size.py`: cut 8 clips of 5-15 s (75 MB)
-from a 300 s, 60 fps, 7 Mbit/s CBR angle (268 MB, a real angle's bitrate, index at the end)
-served by fake-gcs-server; requests and bytes fetched are exact, and two models turn them into
-seconds for a Cloud Run task reading a same-region bucket: "fast" = 15 ms per request +
-400 MB/s, "slow" = 60 ms per request + 100 MB/s (assumptions, not measured here). Rows are
-block size, first fetch after a seek .. largest sequential fetch:
-
-    block    fetch              requests  fetched MB  x clips  fast s  slow s
-    64 KiB   64 KiB..64 KiB         1160        76.6     1.02   17.59   70.37
-    256 KiB  256 KiB..4 MiB           50        95.6     1.27    0.99    3.96
-    1 MiB    1 MiB..1 MiB             83        86.5     1.15    1.46    5.84
-    1 MiB    1 MiB..8 MiB             32       110.6     1.47    0.76    3.03
-    1 MiB    4 MiB..4 MiB             25       101.1     1.35    0.63    2.51
-    1 MiB    8 MiB..8 MiB  (chosen)   14       109.5     1.46    0.48    1.94
-    1 MiB    8 MiB..16 MiB            14       143.1     1.90    0.57    2.27
-    1 MiB    16 MiB..16 MiB            9       134.7     1.79    0.47    1.89
-    4 MiB    8 MiB..16 MiB            16       179.8     2.39    0.69    2.76
-    BlobReader, 1 MiB chunks          78        81.2     1.08    1.37    5.49
-    BlobReader, 8 MiB chunks          15       117.9     1.57    0.52    2.08
-
-One request costs as much time as ~6 MB of transfer in both models, so a clip should cost one
-or two requests: BLOCK_SIZE = 1 MiB (cache granularity; the waste before a seek target is under
-one block), FIRST_FETCH = READ_AHEAD = 8 MiB (a 5-15 s clip of a 1080p angle is 5-15 MB;
-since revised to 2 MiB by the whole-game bench, below),
-CACHE_BLOCKS = 16 (16 MiB per open angle). 16 MiB windows save a few requests for 25% more
-bytes and twice the memory. The reader does not expose a `name`: PyAV passes it to
-libavformat, which takes a URL-like name for a network input and enlarges its reads to the
-streams' interleaving distance (~2 MB, rows measured with the name: more bytes, no fewer
-requests at the chosen sizes). BlobReader (one buffer and no cache; it counts nothing and
-pins a generation only when given if_generation_match) is on par at 8 MiB: ours adds the cache,
-the counts and the pin at no cost in requests.
-
-Revised by `make bench-tune` (docs/performance.md, "Tuning"): on a whole game (4 angles read at
-once, 25 plays each, 7.5 Mb/s) over an emulated task link, FIRST_FETCH = READ_AHEAD = 2 MiB
-fetch 1.17x the clip bytes instead of 1.49x and finish 2-20% sooner: while one angle waits for
-a response the other angles' transfers fill the link, so the last, mostly unused window of
-each clip costs more than the extra requests.
-
-Planned reads: before cutting an angle, the pipeline tells its reader the byte spans each
-clip will read (`RangeReader.plan`, from the container's index: `media/readplan.py`). The
-reader then fetches exactly those bytes, ahead of the cutter: each byte once (clips that
-overlap share their bytes), adjacent spans of one clip in one request, requests of at most
-PLAN_PIECE (2 MiB) in cut order, PLAN_IN_FLIGHT (4) at a time, while the bytes fetched and not
-yet read stay within PLAN_MEMORY (16 MiB per angle; 48 MiB in 4 MiB pieces measured 835 MiB
-peak RSS on the 30-minute bench against 532 MiB with 24 MiB, at the same fetch ratio). A
-piece is dropped once the cutter has moved past it (two pieces on, or on to a clip that does
-not need it); a read that starts inside a planned piece stops at its end, so the demuxer's
-whole-buffer reads do not spill past the plan. A read the plan does not cover goes through the
-blocks and read-ahead above. Four in flight hide a 100 ms request latency at 80 MB/s per angle
-(4 x 2 MiB per 0.1 s); four angles share one task's link.
-
-Ranged GETs go through the client's own authorized session (its URL for the blob, generation
-pinned; its credentials; its retry policy), with the body read whole from the socket and no
-checksum work (a range has no whole-object checksum): `bench/gcs_request_cpu.py` measured a
-third of the CPU of `Blob.download_as_bytes` per 4 MiB request. The session's connection
-pool holds 64 connections, so the angles' parallel reads and uploads reuse connections.
-
-Writes: a single-shot multipart upload from memory, with the custom
-metadata and the precondition on the same request. The client switches to a resumable upload
-above `_MAX_MULTIPART_SIZE` (8 MiB; clips of 1080p plays are often larger), so `put` calls the
-client's multipart path directly whatever the size: one request, atomic, and its precondition
-is honoured everywhere (fake-gcs-server ignores preconditions on resumable uploads). Google's
-guidance puts the single-request cutoff for in-region uploads near 2 GB
-(https://cloud.google.com/storage/docs/uploads, "Upload size considerations").
+Writes: `put` is one multipart upload from memory, custom metadata and precondition on the
+same request, whatever the size (the client would switch to a resumable upload, whose
+precondition fake-gcs-server ignores). A retried create-only upload that answers 412 although
+its first attempt landed is returned when the object found is the one sent (CRC32C, content
+type, metadata).
 
 Errors: 412 -> PreconditionFailed, 404 -> NotFound, 401/403 -> StorageError naming the bucket
 and the permission to grant, anything else -> StorageError. Transient errors (429, 408, 5xx,
-connection resets, timeouts) are retried with exponential backoff by the client's own retry
-machinery (`retry=` on every call). A retried create-only upload whose first attempt did land
-comes back 412; `put` then compares the object it finds (CRC32C, content type and metadata)
-with what it sent and returns it when identical, so a retry never turns success into failure.
+resets, timeouts) are retried with backoff by the client's own retry machinery.
 """
 
 from __future__ import annotations
@@ -107,11 +48,11 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from .base import NotFound, ObjectInfo, PreconditionFailed, ReadStats, StorageError
 
 BLOCK_SIZE = 1 << 20
-FIRST_FETCH = 2 << 20  # 8 MiB before the game bench: see the module docstring
+FIRST_FETCH = 2 << 20  # measured: docs/performance.md, "Tuning"
 READ_AHEAD = 2 << 20
 CACHE_BLOCKS = 16
 # Planned reads (`RangeReader.plan`): requests in flight per reader, the largest request, and
-# the bytes a reader holds fetched ahead of the cutter (see "Planned reads" in the docstring).
+# the bytes a reader holds fetched ahead of the cutter (docs/design.md, "Planned reads").
 PLAN_IN_FLIGHT = 4
 PLAN_PIECE = 2 << 20
 PLAN_MEMORY = 16 << 20
@@ -560,7 +501,7 @@ class RangeReader(io.RawIOBase):
 
     def plan(self, clips: Sequence[Sequence[tuple[int, int]]]) -> None:
         """Fetch these byte spans ahead of the reads: one list of [start, end) spans per clip,
-        in the order the clips will be read (see "Planned reads" in the module docstring)."""
+        in the order the clips will be read (see docs/design.md, "Planned reads")."""
         if self._planned is not None:
             self._planned.close()
         self._cache.clear()  # the index read through it is parsed: hold no more of it

@@ -169,7 +169,7 @@ def open_video_root(uri: str) -> Storage:
 def video_resolver(root: Storage) -> Resolver:
     """The pipeline's rules for finding an angle's video below the video root `root`: the
     video row's uri (absolute, or relative to the root), else the one {game}/{ANGLE}.*."""
-    from ..videos import AngleFailed, GameVideos, game_videos
+    from ..clipping.videos import AngleFailed, GameVideos, game_videos
 
     found: dict[str, GameVideos] = {}
 
@@ -334,18 +334,58 @@ def _measure(
     options: SyncOptions,
     out: AngleSync,
 ) -> None:
-    w = options.window_s
-    max_drift = options.max_drift_ppm / 1e6
     # Where the angle's current row puts a reference time: the starting guess.
     prior_slope = (1 + video.drift_ppm / 1e6) / (1 + ref_video.drift_ppm / 1e6)
+    anchor, first = _anchor(track, video, ref_video, windows, options, prior_slope)
+    points = {anchor.centre_s: first.found}
+    segments, tried = _follow(track, windows, anchor, points, options, prior_slope)
+    slope = _slope(points, prior_slope)
+    xs, ys = [], []
+    for segment in [first.segment, *segments]:
+        found, clarity = _find(segment, slope)
+        if clarity >= _CLEAR:
+            xs.append(segment.window.centre_s)
+            ys.append(found)
+    fit = fit_line(np.array(xs), np.array(ys), _TOLERANCE_S, prior_slope)
+    if fit is None:
+        raise _Refused("no two windows agree on where this angle's audio lies")
+    out.windows_agreeing, out.windows_tried = fit.inliers, max(tried, fit.inliers)
+    out.residual_ms = round(fit.residual_s * 1000, 3)
+    # angle time = a + b * ref time, ref time = o_r + game * (1 + d_r)
+    measured = fit.intercept + fit.slope * ref_video.offset_s
+    drift = (fit.slope * (1 + ref_video.drift_ppm / 1e6) - 1) * 1e6
+    out.offset_s = measured + video.offset_correction_s
+    out.drift_ppm = drift
+    scatter = min(1.0, 0.002 / fit.residual_s) if fit.residual_s > 0 else 1.0
+    out.confidence = fit.inliers / out.windows_tried * scatter
+    out.refused = _refusal(fit, out, drift, windows, options)
+
+
+@dataclass
+class _Found:
+    """Where a window's sound was found in this angle's audio, and the audio searched."""
+
+    found: float
+    segment: _Segment
+
+
+def _anchor(
+    track: AudioTrack,
+    video: Video,
+    ref_video: Video,
+    windows: list[_Window],
+    options: SyncOptions,
+    prior_slope: float,
+) -> tuple[_Window, _Found]:
+    """The first window heard clearly on this angle near where its row says; else refused."""
+    w = options.window_s
+    max_drift = options.max_drift_ppm / 1e6
 
     def guess(t_ref: float) -> float:
         game_t = (t_ref - ref_video.offset_s) / (1 + ref_video.drift_ppm / 1e6)
         return video.file_time(game_t)
 
     heard = [x for x in windows if _rms(x.samples) > _SILENT_RMS]
-    segments: list[_Segment] = []
-    anchor: tuple[_Window, float] | None = None
     loudest = 0.0
     for window in heard[:3]:  # the earliest: the least drift since the offset was set
         reach = options.max_offset_s + max_drift * abs(window.centre_s - ref_video.offset_s)
@@ -355,21 +395,32 @@ def _measure(
         segment = _Segment(window, start, samples)
         found, clarity = _find_any(segment, _drift_grid(prior_slope, max_drift))
         if clarity >= _CLEAR:
-            anchor = (window, found)
-            segments.append(segment)
-            break
-    if anchor is None:
-        if loudest <= _SILENT_RMS:
-            raise _Refused(f"its audio is silent ({track.name})")
-        raise _Refused(
-            f"no sound in common with the reference within +/-{options.max_offset_s:g} s of "
-            f"its current offset ({video.offset_s:g} s): the files do not overlap, or the "
-            "cameras started further apart (raise --max-offset)"
-        )
-    points = {anchor[0].centre_s: anchor[1]}
+            return window, _Found(found, segment)
+    if loudest <= _SILENT_RMS:
+        raise _Refused(f"its audio is silent ({track.name})")
+    raise _Refused(
+        f"no sound in common with the reference within +/-{options.max_offset_s:g} s of "
+        f"its current offset ({video.offset_s:g} s): the files do not overlap, or the "
+        "cameras started further apart (raise --max-offset)"
+    )
+
+
+def _follow(
+    track: AudioTrack,
+    windows: list[_Window],
+    anchor: _Window,
+    points: dict[float, float],
+    options: SyncOptions,
+    prior_slope: float,
+) -> tuple[list[_Segment], int]:
+    """Search the other windows, nearest the anchor first, each where the points so far
+    predict; add each clear find to `points`. The segments searched, and how many were tried.
+    """
+    w = options.window_s
+    max_drift = options.max_drift_ppm / 1e6
+    segments: list[_Segment] = []
     rest = sorted(
-        (x for x in windows if x is not anchor[0]),
-        key=lambda x: abs(x.centre_s - anchor[0].centre_s),
+        (x for x in windows if x is not anchor), key=lambda x: abs(x.centre_s - anchor.centre_s)
     )
     tried = 1 + len([x for x in rest if _rms(x.samples) > _SILENT_RMS])
     for window in rest:
@@ -392,43 +443,32 @@ def _measure(
             found, clarity = _find(segment, _slope(points, prior_slope))
         if clarity >= _CLEAR and abs(found - predicted) <= margin:
             points[window.centre_s] = found
-    slope = _slope(points, prior_slope)
-    xs, ys = [], []
-    for segment in segments:
-        found, clarity = _find(segment, slope)
-        if clarity >= _CLEAR:
-            xs.append(segment.window.centre_s)
-            ys.append(found)
-    fit = fit_line(np.array(xs), np.array(ys), _TOLERANCE_S, prior_slope)
-    if fit is None:
-        raise _Refused("no two windows agree on where this angle's audio lies")
-    out.windows_agreeing, out.windows_tried = fit.inliers, max(tried, fit.inliers)
-    out.residual_ms = round(fit.residual_s * 1000, 3)
-    # angle time = a + b * ref time, ref time = o_r + game * (1 + d_r)
-    measured = fit.intercept + fit.slope * ref_video.offset_s
-    drift = (fit.slope * (1 + ref_video.drift_ppm / 1e6) - 1) * 1e6
-    out.offset_s = measured + video.offset_correction_s
-    out.drift_ppm = drift
-    scatter = min(1.0, 0.002 / fit.residual_s) if fit.residual_s > 0 else 1.0
-    out.confidence = fit.inliers / out.windows_tried * scatter
+    return segments, tried
+
+
+def _refusal(
+    fit: Any, out: AngleSync, drift: float, windows: list[_Window], options: SyncOptions
+) -> str:
+    """Why a measured angle must not be stored ("" when it may)."""
     span = windows[-1].centre_s - windows[0].centre_s
     if fit.inliers < _MIN_AGREE or fit.span_s < span / 3:
-        out.refused = (
+        return (
             f"only {fit.inliers} of {out.windows_tried} windows heard a sound in common with "
             f"the reference, within {fit.span_s:.0f} s of each other (a single loud event, or "
             "mostly silence): the drift cannot be measured"
         )
-    elif abs(drift) > options.max_drift_ppm:
-        out.refused = (
+    if abs(drift) > options.max_drift_ppm:
+        return (
             f"the drift it measured, {drift:.1f} ppm, is beyond +/-{options.max_drift_ppm:g} "
             "ppm: check that both files are whole recordings of this game"
         )
-    elif out.confidence < options.min_confidence:
-        out.refused = (
+    if out.confidence < options.min_confidence:
+        return (
             f"confidence {out.confidence:.2f} is below {options.min_confidence:g}: "
             f"{fit.inliers} of {out.windows_tried} windows agree, scattered "
             f"{fit.residual_s * 1000:.1f} ms around the fit"
         )
+    return out.refused
 
 
 def _predict(points: dict[float, float], prior_slope: float, t_ref: float) -> float:

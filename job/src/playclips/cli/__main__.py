@@ -1,0 +1,5 @@
+"""`python -m playclips.cli`: the same command as the `playclips` console script."""
+
+from . import main
+
+main()

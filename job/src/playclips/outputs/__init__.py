@@ -1,0 +1,1 @@
+"""What a run writes besides clips: manifests, reports, contact sheets, run page, dataset."""

@@ -1,0 +1,138 @@
+"""Angles cut in worker processes: the same clips as threads, and a dead worker costs one angle."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+from typing import Any
+
+from playclips.clipping.game import Job, NoEvents, run_game
+from playclips.config import Settings
+from playclips.plays import LocalPlaysFile
+from playclips.run.angle_pool import AngleProcesses
+from playclips.run.runner import run_games
+from playclips.storage import LocalStorage
+
+from ..conftest import read_manifest, write_plays
+from ..support.sources import install_game, make_source
+
+ANGLES = ("FAR_LEFT", "NEAR_LEFT", "FAR_RIGHT")
+
+
+class _Quiet(NoEvents):
+    def __init__(self) -> None:
+        self.clips: list[tuple[str, str]] = []
+
+    def clip_done(self, game_id: str, angle: str, status: str, nbytes: int) -> None:
+        self.clips.append((angle, status))
+
+    def game_done(self, report: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _game(root: Path, game_id: str = "g1", angles: tuple[str, ...] = ANGLES) -> Path:
+    install_game(root / "videos", game_id, make_source("bframes"), list(angles))
+    rows = [
+        {"game_id": game_id, "play_id": f"p{i}", "start_s": 1.3 * i, "end_s": 1.3 * i + 1.1}
+        for i in range(6)
+    ]
+    return write_plays(root / f"plays-{game_id}.json", rows)
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """Every clip and sheet, and the manifest with the output root taken out of its URIs."""
+    files = {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.suffix in (".mp4", ".png")
+    }
+    manifest = (out / "manifests" / "g1" / "clips.jsonl").read_bytes()
+    files["manifest"] = manifest.replace(str(out).encode(), b"OUT")
+    return files
+
+
+def test_processes_make_the_same_clips_manifest_and_sheet_as_threads(tmp_path: Path) -> None:
+    plays = _game(tmp_path)
+    made = {}
+    for processes in (1, 3):
+        out = tmp_path / f"out-{processes}"
+        settings = Settings(
+            plays=str(plays),
+            videos=str(tmp_path / "videos"),
+            out=str(out),
+            run_id="r1",
+            angle_processes=processes,
+        )
+        events = _Quiet()
+        [report] = run_games(settings, ["g1"], events)
+        assert report.status == "ok", report.failure_lines()
+        assert report.clips_made == 18
+        assert sorted(events.clips) == sorted((a, "made") for a in ANGLES for _ in range(6))
+        made[processes] = _outputs(out)
+    assert made[3] == made[1]
+    assert sum(k.endswith(".mp4") for k in made[3]) == 18
+
+
+# --- a worker that dies -------------------------------------------------------------------
+
+
+class _Crashing(LocalStorage):
+    """Kills the process that opens the video of angle `crash` (a decoder crash, an OOM kill)."""
+
+    def __init__(self, root: str, crash: str) -> None:
+        super().__init__(root)
+        self.crash = crash
+
+    def open_read(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        if key.rpartition("/")[2].startswith(self.crash):
+            os._exit(9)
+        return super().open_read(key, *args, **kwargs)
+
+
+def _crashing_job(settings: Settings, events: Any, stop: Any, plays: Any) -> Job:
+    """The job a worker builds (module level, so a spawned worker can import it)."""
+    return Job(
+        plays=plays,
+        videos=_Crashing(settings.videos, str(settings.extra["crash"])),
+        out=LocalStorage(settings.out),
+        run_id=settings.run_id,
+        events=events,
+        stop=stop,
+    )
+
+
+def test_a_worker_that_dies_fails_its_angle_and_the_others_finish(tmp_path: Path) -> None:
+    plays = _game(tmp_path)
+    settings = Settings(
+        plays=str(plays),
+        videos=str(tmp_path / "videos"),
+        out=str(tmp_path / "out"),
+        run_id="r1",
+        extra={"crash": "NEAR_LEFT"},
+    )
+    stop = multiprocessing.get_context("spawn").Event()
+    job = _crashing_job(settings, NoEvents(), stop, LocalPlaysFile(str(plays)))
+    with AngleProcesses(_crashing_job, settings, NoEvents(), stop, 3) as pool:
+        job.angle_pool = pool
+        report = run_game("g1", job)
+        by_angle = {a.angle: a for a in report.angles}
+        assert report.status == "partial"
+        assert by_angle["NEAR_LEFT"].status == "failed"
+        assert "stopped unexpectedly" in by_angle["NEAR_LEFT"].error
+        for angle in ("FAR_LEFT", "FAR_RIGHT"):  # retried alone if the crash took them down
+            done = by_angle[angle].clips_made + by_angle[angle].clips_skipped
+            assert (by_angle[angle].status, done) == ("ok", 6), angle
+        assert {r["angle"] for r in read_manifest(tmp_path / "out", "g1")} == {
+            "FAR_LEFT",
+            "FAR_RIGHT",
+        }
+        # the next game runs on a new pool
+        write_plays(plays, [{"game_id": "g2", "play_id": "a", "start_s": 1.0, "end_s": 2.0}])
+        install_game(tmp_path / "videos", "g2", make_source("bframes"), ["FAR_LEFT"])
+        job.plays = LocalPlaysFile(str(plays))
+        second = run_game("g2", job)
+        assert (second.status, second.clips_made) == ("ok", 1)
