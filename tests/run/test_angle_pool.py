@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +139,84 @@ def test_a_worker_that_dies_fails_its_angle_and_the_others_finish(tmp_path: Path
         job.plays = LocalPlaysFile(str(plays))
         second = run_game("g2", job)
         assert (second.status, second.clips_made) == ("ok", 1)
+
+
+# --- a parent killed outright ---------------------------------------------------------------
+
+
+class _Blocking(LocalStorage):
+    """Notes the pid of the process that opens a video, then hangs there."""
+
+    def __init__(self, root: str, pid_file: str) -> None:
+        super().__init__(root)
+        self.pid_file = pid_file
+
+    def open_read(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        Path(self.pid_file).write_text(str(os.getpid()))
+        time.sleep(120)
+        return super().open_read(key, *args, **kwargs)
+
+
+def _blocking_job(settings: Settings, events: Any, stop: Any, plays: Any) -> Job:
+    return Job(
+        plays=plays,
+        videos=_Blocking(settings.videos, str(settings.extra["pid_file"])),
+        out=LocalStorage(settings.out),
+        run_id=settings.run_id,
+        events=events,
+        stop=stop,
+    )
+
+
+_PARENT = """
+import multiprocessing, sys
+from playclips.clipping.game import NoEvents, run_game
+from playclips.config import Settings
+from playclips.plays import LocalPlaysFile
+from playclips.run.angle_pool import AngleProcesses
+from tests.run.test_angle_pool import _blocking_job
+
+if __name__ == "__main__":
+    plays, videos, out, pid_file = sys.argv[1:]
+    settings = Settings(plays=plays, videos=videos, out=out, run_id="r1",
+                        extra={"pid_file": pid_file})
+    stop = multiprocessing.get_context("spawn").Event()
+    job = _blocking_job(settings, NoEvents(), stop, LocalPlaysFile(plays))
+    job.angle_pool = AngleProcesses(_blocking_job, settings, NoEvents(), stop, 2)
+    run_game("g1", job)
+"""
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    plays = _game(tmp_path, angles=("FAR_LEFT",))
+    pid_file = tmp_path / "worker.pid"
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT)
+    root = Path(__file__).resolve().parents[2]
+    args = [str(plays), str(tmp_path / "videos"), str(tmp_path / "out"), str(pid_file)]
+    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    parent = subprocess.Popen([sys.executable, str(script), *args], cwd=root, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert parent.poll() is None, "the parent ended before its worker opened the video"
+            assert time.monotonic() < deadline, "no worker opened the video"
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+        assert worker != parent.pid
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _alive(worker):
+            assert time.monotonic() < deadline, "the worker outlived its parent"
+            time.sleep(0.2)
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return status != "Z"  # a zombie has ended; only its parent (init here) may reap it

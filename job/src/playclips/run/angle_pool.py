@@ -26,8 +26,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -206,6 +208,16 @@ def _worker_init(make_job: JobFactory, settings: Any, queue: Any, stop: Any) -> 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _queue = queue
     _job = make_job(settings, _QueueEvents(), stop, _NoPlays())
+    parent = os.getppid()
+    threading.Thread(target=_watch, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _watch(parent: int) -> None:
+    """End this worker once its parent is gone (killed outright): an orphan would go on
+    cutting and putting clips for a run that has ended."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _cut_angle(
