@@ -37,7 +37,7 @@ def test_ids_that_would_break_an_object_name_are_refused(value: object) -> None:
     with pytest.raises(InvalidId) as raised:
         check_id("play", value)
     message = str(raised.value)
-    assert message.startswith(f"invalid play id {value!r}" if len(repr(value)) <= 60 else "inv")
+    assert message.startswith("invalid play id ") and repr(value)[:50] in message
     assert "1-128 letters, digits" in message and "\n" not in message
 
 
