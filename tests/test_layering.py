@@ -1,9 +1,11 @@
-"""The package's layering, and its function length, checked on the source itself.
+"""The package's layering, its function length and its test files, checked on the source itself.
 
 Each package (or top-level module) of playclips imports only itself and those before it in
 LAYERS; the README's "How data flows" section states the same order, and a test below holds
 the two together. Imports are read with `ast` from every module, also those made inside a
-function (the lazy imports that keep cloud clients out of local runs).
+function (the lazy imports that keep cloud clients out of local runs). Every module has a test
+file of its own where tests/ mirrors the package, or is named, with the reason, in one of the
+two lists below.
 """
 
 from __future__ import annotations
@@ -145,3 +147,78 @@ def test_the_length_check_counts_a_long_method() -> None:
     source = f"class A:\n    def m(self):\n{body}"
     assert long_functions(source, "a.py") == ["a.py:2: m has 61 lines"]
     assert long_functions(source.replace("x59 = 59\n", ""), "a.py") == []
+
+
+TESTS = REPO / "tests"
+# Modules with nothing of their own to test: the root's __init__ holds only __version__, these
+# packages' __init__ only name the package, and cli/__main__ only calls the command.
+NO_TEST_FILE = {
+    "__init__.py",
+    "cli/__main__.py",
+    "clipping/__init__.py",
+    "media/__init__.py",
+    "outputs/__init__.py",
+    "run/__init__.py",
+}
+# Modules whose tests are named after the behaviour they pin rather than the file. Each maps to
+# the file that tests it most directly; give the module a file of its own and drop it here.
+TESTED_UNDER_ANOTHER_NAME = {
+    "clipping/angle.py": "tests/clipping/test_memory.py",  # clips in flight per angle
+    "clipping/game.py": "tests/clipping/test_idempotency.py",  # run_game, rerun after rerun
+    "clipping/videos.py": "tests/clipping/test_angles_and_sources.py",
+    "media/cut.py": "tests/test_clip_oracle.py",  # the frame oracle, a suite of its own
+    "plays/__init__.py": "tests/plays/test_gcs_file.py",  # open_plays_source: file or gs://
+    "plays/base.py": "tests/plays/test_local.py",  # the row checks, through the local file
+    "run/trigger.py": "tests/orchestration/test_trigger.py",  # with the workflow's tests
+    "sync/audio.py": "tests/sync/test_sync_reads.py",
+    "sync/measure.py": "tests/sync/test_sync_accuracy.py",
+}
+
+
+def own_test_files(module: Path) -> list[Path]:
+    """The test files that mirror `module` (a path below the package): for pkg/name.py,
+    tests/pkg/test_name.py, test_name_*.py, test_pkg_name*.py or a folder tests/pkg/name/;
+    for pkg/__init__.py, tests/pkg/test_pkg.py or test_pkg_*.py."""
+    folder = TESTS / module.parent
+    package = module.parent.name
+    if module.name == "__init__.py":
+        stems = [f"test_{package}"] if package else []
+    elif (folder / module.stem).is_dir():
+        return [folder / module.stem]
+    else:
+        stems = [f"test_{module.stem}"] + ([f"test_{package}_{module.stem}"] if package else [])
+    return [
+        f
+        for f in sorted(folder.glob("test_*.py"))
+        if any(f.stem == s or f.stem.startswith(s + "_") for s in stems)
+    ]
+
+
+def test_every_module_has_a_test_file_of_its_own() -> None:
+    missing = []
+    for path in modules():
+        module = path.relative_to(PACKAGE)
+        name = module.as_posix()
+        if name in NO_TEST_FILE or name in TESTED_UNDER_ANOTHER_NAME:
+            continue
+        if not own_test_files(module):
+            missing.append(f"{name}: add tests/{module.parent / ('test_' + module.name)}")
+    assert not missing, "\n".join(missing)
+
+
+def test_the_exceptions_name_real_modules_and_real_test_files() -> None:
+    names = {p.relative_to(PACKAGE).as_posix() for p in modules()}
+    listed = NO_TEST_FILE | set(TESTED_UNDER_ANOTHER_NAME)
+    assert listed <= names, f"no such module: {sorted(listed - names)}"
+    absent = [t for t in TESTED_UNDER_ANOTHER_NAME.values() if not (REPO / t).is_file()]
+    assert not absent, absent
+    mirrored = [m for m in sorted(listed) if own_test_files(Path(m))]
+    assert not mirrored, f"these have a test file of their own now; drop them: {mirrored}"
+
+
+def test_the_mirror_rule() -> None:
+    assert own_test_files(Path("media/probe.py")) == [TESTS / "media" / "test_probe.py"]
+    assert TESTS / "sync" / "test_sync_store.py" in own_test_files(Path("sync/store.py"))
+    assert own_test_files(Path("plays/supabase.py")) == [TESTS / "plays" / "supabase"]
+    assert own_test_files(Path("cli/__init__.py")) == [TESTS / "cli" / "test_cli.py"]
+    assert own_test_files(Path("media/no_such_module.py")) == []

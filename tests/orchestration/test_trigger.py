@@ -321,6 +321,54 @@ def test_a_bucket_the_trigger_cannot_write_is_one_clear_error(
     assert fake.requests == []  # no execution was started
 
 
+def _library_options(**given: Any) -> dict[str, Any]:
+    where = {"project": "proj-1", "region": "europe-west1", "workflow": "playclips"}
+    unset = dict.fromkeys((*trigger.WORKFLOW_OPTIONS, "run_id"))
+    return {**unset, **where, "training_bucket": BUCKET, **given}
+
+
+def test_the_library_call_says_where_the_run_is_and_returns_its_summary(
+    executions_server, monkeypatch: pytest.MonkeyPatch, fast_polls: None, gcs_env: FakeGcs
+) -> None:
+    """What `playclips trigger --env dev` does, without the command: its lines, its summary."""
+    fake, client = executions_server
+    monkeypatch.setattr(trigger, "executions_client", lambda: client)
+    said: list[str] = []
+    states: list[str] = []
+    options = _library_options(run_id="lib-1", mode="copy")
+    summary = trigger.trigger_cloud(["g1", "g2"], "dev", options, True, said.append, states.append)
+    assert summary == summary_result()
+    assert said == [
+        f"Games (2): gs://{BUCKET}/runs/lib-1/games.json",
+        f"Started {EXECUTION}",
+        "Console: https://console.cloud.google.com/workflows/workflow/europe-west1/playclips/"
+        "execution/0c5e-run?project=proj-1",
+        "Run id: lib-1",
+    ]
+    assert [s.split("  ", 1)[1] for s in states] == [
+        "ACTIVE at run_clips",
+        "ACTIVE at finalize",
+        "SUCCEEDED",
+    ]
+    assert json.loads(fake.requests[0][1].execution.argument)["mode"] == "copy"
+    # Not following: the run page's place is said instead, and nothing is polled.
+    said.clear()
+    assert trigger.trigger_cloud(["g1"], "dev", options, False, said.append, states.append) is None
+    assert said[-1].startswith("Run page: reports/lib-1/index.html in the training bucket")
+    assert [m for m, _, _ in fake.requests].count("GetExecution") == 3
+
+
+def test_a_bad_setting_is_a_trigger_error_before_anything_is_written(
+    executions_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake, client = executions_server
+    monkeypatch.setattr(trigger, "executions_client", lambda: client)
+    for given, why in [({"run_id": "a/b"}, "--run-id: "), ({"angles": "far"}, "--angles: ")]:
+        with pytest.raises(TriggerError, match=f"^{why}"):
+            trigger.trigger_cloud(["g1"], "dev", _library_options(**given), False, print, print)
+    assert fake.requests == []
+
+
 def test_local_trigger_needs_plays_and_videos_for_other_games(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,

@@ -240,25 +240,6 @@ def test_a_normal_run_prints_no_python_warning(run) -> None:
     ]
 
 
-def test_make_help_fits_80_columns() -> None:
-    repo = Path(__file__).resolve().parents[2]
-    proc = subprocess.run(
-        ["make", "--no-print-directory", "help"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    lines = proc.stdout.splitlines()
-    assert len(lines) > 10 and max(len(line) for line in lines) <= 80
-    names = [line.split()[0] for line in lines if not line.startswith("   ")]
-    assert {"help", "test", "demo", "run-page-png"} <= set(names)
-    # Descriptions start in one column, whatever the length of the target names.
-    starts = {len(line) - len(line[2:].split(None, 1)[1]) for line in lines if line[2] != " "}
-    assert len(starts) == 1, starts
-
-
 def test_a_gs_output_links_every_object_through_the_authenticated_browser_host(run) -> None:
     from playclips.outputs.index_page import GameView, link, render_index
 

@@ -299,20 +299,8 @@ def _trigger_local(games: list[str], options: dict[str, Any]) -> int:
 
 
 def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, Any]) -> int:
-    from ..run.trigger import (
-        TriggerError,
-        check_games,
-        console_url,
-        execution_argument,
-        executions_client,
-        outcome,
-        resolve_target,
-        start,
-        write_games,
-    )
-    from ..run.trigger import wait as wait_for
+    from ..run.trigger import TriggerError, trigger_cloud
 
-    passed = ("angles", "mode", "height", "fps", "crf", "preset", "splits", "prompt")
     source = click.get_current_context().get_parameter_source
     for name in ("prompt_max_labels", "vertex_validation"):
         if source(name) == click.core.ParameterSource.COMMANDLINE:
@@ -321,36 +309,14 @@ def _trigger_cloud(games: list[str], env: str, wait: bool, options: dict[str, An
                 f"finalize takes {find_setting(name).env} from the job's environment"
             )
     try:
-        games = check_games(games)
-        if options["angles"]:
-            parse_angles(options["angles"])  # the workflow checks too; say it before any write
-        run_id = check_run_id(options["run_id"] or default_run_id())
-        target = resolve_target(
-            env, *(options[k] for k in ("project", "region", "workflow", "training_bucket"))
+        summary = trigger_cloud(
+            games, env, options, wait, click.echo, lambda m: click.echo(f"  {m}", err=True)
         )
-        uri = write_games(target, run_id, games)
-        click.echo(f"Games ({len(games)}): {uri}")
-        argument = execution_argument(uri, run_id, **{k: options[k] for k in passed})
-        client = executions_client()
-        execution = start(client, target, argument)
-        click.echo(f"Started {execution.name}")
-        click.echo(f"Console: {console_url(execution.name)}")
-        # The trigger chose the run id: the games file is named after it.
-        click.echo(f"Run id: {run_id}")
-        if not wait:
-            click.echo(
-                f"Run page: reports/{run_id}/index.html in the training bucket, written when "
-                "the run ends (--wait prints its address)"
-            )
-            return 0
-        execution = wait_for(client, execution.name, lambda m: click.echo(f"  {m}", err=True))
-    except (TriggerError, ConfigError) as exc:
+    except TriggerError as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
-    summary, error = outcome(execution)
     if summary is None:
-        click.echo(f"error: {error}", err=True)
-        return 1
+        return 0
     render.dataset_summary(summary)
     return 0 if summary.get("ok") else 1
 

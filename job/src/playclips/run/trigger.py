@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import ConfigError, check_run_id, default_run_id, parse_angles
 from ..layout import games_key
 from ..model import InvalidId, check_id
 
@@ -42,6 +43,8 @@ CONSOLE = "https://console.cloud.google.com/workflows/workflow/{region}/{workflo
 DONE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "UNAVAILABLE")
 POLL_S = 5.0  # first poll interval of --wait; it grows to MAX_POLL_S while nothing changes
 MAX_POLL_S = 60.0
+# The run options the workflow takes in its input (None: the job's default).
+WORKFLOW_OPTIONS = ("angles", "mode", "height", "fps", "crf", "preset", "splits", "prompt")
 
 
 class TriggerError(Exception):
@@ -293,3 +296,49 @@ def outcome(execution: Any) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(result, dict):
         return None, f"the workflow returned {result!r}, not a summary"
     return result, ""
+
+
+def trigger_cloud(
+    games: list[str],
+    env: str,
+    options: dict[str, Any],
+    follow: bool,
+    say: Callable[[str], None],
+    progress: Callable[[str], None],
+) -> dict[str, Any] | None:
+    """Start the workflow of `env` on `games`; with `follow`, wait and return its summary.
+
+    `options` holds WORKFLOW_OPTIONS, run_id, and the target's project, region, workflow and
+    training_bucket (None: from Terraform). What a user needs to find the execution goes to
+    `say`, each change of state while following to `progress`. Returns None when not
+    following. Raises TriggerError, also for an execution that did not end with a summary.
+    """
+    try:
+        games = check_games(games)
+        if options["angles"]:
+            parse_angles(options["angles"])  # the workflow checks too; say it before any write
+        run_id = check_run_id(options["run_id"] or default_run_id())
+    except ConfigError as exc:
+        raise TriggerError(str(exc)) from None
+    target = resolve_target(
+        env, *(options[k] for k in ("project", "region", "workflow", "training_bucket"))
+    )
+    uri = write_games(target, run_id, games)
+    say(f"Games ({len(games)}): {uri}")
+    argument = execution_argument(uri, run_id, **{k: options[k] for k in WORKFLOW_OPTIONS})
+    client = executions_client()
+    execution = start(client, target, argument)
+    say(f"Started {execution.name}")
+    say(f"Console: {console_url(execution.name)}")
+    # The trigger chose the run id: the games file is named after it.
+    say(f"Run id: {run_id}")
+    if not follow:
+        say(
+            f"Run page: reports/{run_id}/index.html in the training bucket, written when "
+            "the run ends (--wait prints its address)"
+        )
+        return None
+    summary, error = outcome(wait(client, execution.name, progress))
+    if summary is None:
+        raise TriggerError(error)
+    return summary

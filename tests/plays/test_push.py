@@ -1,6 +1,6 @@
-"""`playclips plays push FILE` and `--plays gs://...`: your own plays into Supabase and from a
-bucket. Supabase is a loopback HTTP server (no PostgREST can run here) that pins supabase-py's
-upsert wire contract: path, on_conflict and columns, Prefer, headers and the JSON rows."""
+"""`playclips plays push FILE`: your own plays into Supabase, from a file or a bucket.
+Supabase is a loopback HTTP server (no PostgREST can run here) that pins supabase-py's upsert
+wire contract: path, on_conflict and columns, Prefer, headers and the JSON rows."""
 
 from __future__ import annotations
 
@@ -10,30 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from playclips.cli import main
-from playclips.plays import PlaysError, open_plays_source
 
 from ..support.fake_gcs import FakeGcs
+from ..support.gcs_fixtures import put
 
 SECRET = "sb_secret_PLAYCLIPS-PUSH-TEST-5b0e-DO-NOT-LEAK"
 BUCKET = "plays-bucket"
 pytestmark = pytest.mark.timeout(60)
-
-
-def put(fake_gcs: FakeGcs, key: str, data: bytes) -> str:
-    response = requests.post(
-        f"{fake_gcs.url}/upload/storage/v1/b/{BUCKET}/o",
-        params={"uploadType": "media", "name": key},
-        data=data,
-        timeout=10,
-    )
-    response.raise_for_status()
-    return f"gs://{BUCKET}/{key}"
 
 
 class Supabase:
@@ -217,50 +205,8 @@ def test_push_needs_the_supabase_settings(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 1 and "SUPABASE_URL and SUPABASE_SERVICE_KEY" in result.output
 
 
-def test_plays_from_a_bucket_read_as_the_same_file_on_disk(
-    gcs_env: FakeGcs, tmp_path: Path
-) -> None:
-    data = json.dumps(PLAYS_JSON).encode()
-    uri = put(gcs_env, "plays/season.json", data)
-    local = open_plays_source(str(write(tmp_path / "season.json", PLAYS_JSON)))
-    remote = open_plays_source(uri)
-    assert remote.path == uri
-    assert remote.game_ids() == local.game_ids() == ["g1", "g2"]
-    assert remote.load_game("g1") == local.load_game("g1")
-    csv_uri = put(gcs_env, "plays/one.csv", b"game_id,play_id,start_s,end_s\ng9,a,1,2\n")
-    assert [p.play_id for p in open_plays_source(csv_uri).load_game("g9").plays] == ["a"]
-
-
-def test_a_plays_object_over_the_plays_file_limit_is_refused(
-    gcs_env: FakeGcs, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    uri = put(gcs_env, "plays/big.json", json.dumps(PLAYS_JSON).encode())
-    monkeypatch.setenv("PLAYCLIPS_MAX_PLAYS_FILE_BYTES", "100")
-    with pytest.raises(PlaysError, match="over the 100-byte limit for a plays file"):
-        open_plays_source(uri)
-
-
-@pytest.mark.parametrize(
-    ("key", "data", "message"),
-    [
-        (None, b"", "plays file gs://plays-bucket/plays/absent.json does not exist"),
-        ("plays/broken.json", b"{not json", "plays file gs://plays-bucket/plays/broken.json is"),
-        ("plays/cols.csv", b"game_id,start_s\ng1,1\n", "gs://plays-bucket/plays/cols.csv lacks"),
-    ],
-    ids=["missing", "bad-json", "csv-columns"],
-)
-def test_a_bad_plays_object_names_its_uri(
-    gcs_env: FakeGcs, key: str | None, data: bytes, message: str
-) -> None:
-    uri = put(gcs_env, key, data) if key else f"gs://{BUCKET}/plays/absent.json"
-    with pytest.raises(PlaysError) as raised:
-        open_plays_source(uri)
-    assert message in str(raised.value)
-    assert "playclips-plays-" not in str(raised.value)  # never the temporary file
-
-
 def test_push_reads_a_plays_file_from_a_bucket(supabase: Supabase, gcs_env: FakeGcs) -> None:
-    uri = put(gcs_env, "plays/push.json", json.dumps(PLAYS_JSON).encode())
+    uri = put(gcs_env, BUCKET, "plays/push.json", json.dumps(PLAYS_JSON).encode())
     result = CliRunner().invoke(main, ["plays", "push", uri])
     assert result.exit_code == 0, result.output
     assert len(supabase.seen[-1][-1]) == 3
