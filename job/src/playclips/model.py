@@ -18,9 +18,9 @@ DEFAULT_ANGLES: tuple[str, ...] = ("FAR_LEFT", "NEAR_LEFT", "FAR_RIGHT", "NEAR_R
 # starting with a letter or digit, at most 128 characters. This excludes '/', '..', spaces
 # and anything a shell or URL would need to quote.
 ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}"
-_ID_RE = re.compile(rf"^{ID_PATTERN}$")
+_ID_RE = re.compile(ID_PATTERN)  # used with fullmatch: `$` would let a final "\n" through
 ANGLE_PATTERN = r"[A-Z][A-Z0-9_]{0,63}"
-_ANGLE_RE = re.compile(rf"^{ANGLE_PATTERN}$")
+_ANGLE_RE = re.compile(ANGLE_PATTERN)
 
 
 class InvalidId(ValueError):
@@ -30,7 +30,7 @@ class InvalidId(ValueError):
 def check_id(kind: str, value: object) -> str:
     """Return `value` if it is a safe id, else raise InvalidId naming the kind and the rule."""
     text = value if isinstance(value, str) else ""
-    if not _ID_RE.match(text) or ".." in text:
+    if not _ID_RE.fullmatch(text) or ".." in text:
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "...'"
         raise InvalidId(
             f"invalid {kind} id {shown}: use 1-128 letters, digits, '_', '-' or '.', "
@@ -41,7 +41,7 @@ def check_id(kind: str, value: object) -> str:
 
 def is_angle(value: object) -> bool:
     """Whether `value` is a valid angle name (upper case, e.g. FAR_LEFT)."""
-    return isinstance(value, str) and bool(_ANGLE_RE.match(value))
+    return isinstance(value, str) and bool(_ANGLE_RE.fullmatch(value))
 
 
 def check_angle(value: object) -> str:

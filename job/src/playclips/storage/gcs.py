@@ -83,7 +83,7 @@ _PERMISSIONS = {
 def check_bucket_name(name: str) -> str:
     """Return `name` if Cloud Storage accepts it as a bucket name, else raise StorageError."""
     problem = ""
-    if not _BUCKET_RE.match(name):
+    if not _BUCKET_RE.fullmatch(name):
         problem = (
             "use 3-63 lower-case letters, digits, '-', '_' or '.', starting and ending with a "
             "letter or digit"
@@ -94,7 +94,7 @@ def check_bucket_name(name: str) -> str:
         problem = "each dot-separated part is 1-63 characters"
     elif ".." in name or ".-" in name or "-." in name:
         problem = "no '..', '.-' or '-.'"
-    elif _IPV4_RE.match(name):
+    elif _IPV4_RE.fullmatch(name):
         problem = "a bucket name cannot be an IP address"
     elif name.startswith("goog") or "google" in name or "g00gle" in name:
         problem = "a bucket name cannot start with 'goog' or contain 'google'"
