@@ -107,7 +107,8 @@ def project(engine: dict[str, Any], fixture: dict[str, Any], angles: int) -> dic
             wall = max(real_read / read_bw, dl_cpu_real / TASK_VCPUS) + max(
                 (real_cpu - dl_cpu_real) / TASK_VCPUS, real_written / write_bw
             )
-        else:
-            wall = max(real_cpu / TASK_VCPUS, real_read / read_bw, real_written / write_bw)
+        else:  # playclips' angles in processes: the vCPUs at the efficiency measured in the run
+            vcpus = TASK_VCPUS * engine.get("parallel_efficiency", 1.0)
+            wall = max(real_cpu / vcpus, real_read / read_bw, real_written / write_bw)
         out["models"][name] = {"wall_s": wall, "usd": task_usd(wall, gib)}
     return out
