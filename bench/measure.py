@@ -5,7 +5,11 @@
   ffmpeg processes), from the kernel's rusage for the reaped child (`os.wait4`).
 - peak RSS: the largest sum of resident memory over the process tree, sampled every
   `interval` seconds with psutil (short-lived children can fall between samples; the largest
-  single process's peak, from rusage, is kept as well).
+  single process's peak, from rusage, is kept as well). A page that several processes share
+  (the Python, PyAV and FFmpeg libraries each worker maps) counts once per process here.
+- peak PSS: the same sum with each shared page split between the processes that map it
+  (/proc/PID/smaps_rollup): what the tree really holds, and what a memory limit charges for
+  its private pages. For one process it equals RSS less its share of what others map too.
 - peak scratch: the largest total size of the files below the engine's scratch folder (also
   its TMPDIR), sampled likewise.
 The storage server (fake-gcs-server) and the counting proxy are not the engine: not counted.
@@ -29,6 +33,7 @@ class Measured:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     peak_rss_bytes: int = 0
+    peak_pss_bytes: int = 0
     max_process_rss_bytes: int = 0
     peak_scratch_bytes: int = 0
     samples: int = 0
@@ -50,6 +55,23 @@ def tree_rss(pid: int) -> int:
     for p in procs:
         with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
+    return total
+
+
+def tree_pss(pid: int) -> int:
+    """Proportional set size of a process and all its descendants (0 once it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        pids = [pid, *(c.pid for c in root.children(recursive=True))]
+    except psutil.Error:
+        return 0
+    total = 0
+    for each in pids:
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
     return total
 
 
@@ -85,6 +107,7 @@ def run_measured(
     def sample() -> None:
         while not done.is_set():
             m.peak_rss_bytes = max(m.peak_rss_bytes, tree_rss(proc.pid))
+            m.peak_pss_bytes = max(m.peak_pss_bytes, tree_pss(proc.pid))
             m.peak_scratch_bytes = max(m.peak_scratch_bytes, folder_bytes(scratch))
             m.samples += 1
             done.wait(interval)

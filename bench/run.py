@@ -189,6 +189,7 @@ class Bench:
             "wall_s": round(m.wall_s, 3),
             "cpu_s": round(m.cpu_s, 3),
             "peak_rss_bytes": m.peak_rss_bytes,
+            "peak_pss_bytes": m.peak_pss_bytes,
             "max_process_rss_bytes": m.max_process_rss_bytes,
             "peak_scratch_bytes": m.peak_scratch_bytes,
             "storage_server_cpu_s": round(self.gcs.cpu_seconds() - server_cpu, 3),
@@ -419,10 +420,17 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             copy["peak_scratch_bytes"] == 0,
         )
         add(
-            "peak RSS (copy, GCS), MiB",
+            "peak RSS summed over processes (copy, GCS), MiB",
             round(copy["peak_rss_bytes"] / MiB, 1),
+            "-",
+            None,
+        )
+        pss = copy.get("peak_pss_bytes") or copy["peak_rss_bytes"]
+        add(
+            "peak PSS, the tree's memory (copy, GCS), MiB",
+            round(pss / MiB, 1),
             "<= 512",
-            copy["peak_rss_bytes"] <= TARGET_RSS,
+            pss <= TARGET_RSS,
         )
         seed = by.get("seed")
         if seed:
