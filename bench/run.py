@@ -347,6 +347,8 @@ def tune_specs(fixture: Fixture, args: argparse.Namespace) -> list[Spec]:
         variants.append((f"angles_in_flight={n}", {"angles_in_flight": n}))
     for n in (1, 4):
         variants.append((f"uploads_in_flight={n}", {"uploads_in_flight": n}))
+    for n in (1, 2, 4):  # 1: the angles in threads of one process
+        variants.append((f"angle_processes={n}", {"angle_processes": n}))
     # glibc keeps freed multi-MB buffers in per-thread arenas once its mmap threshold has
     # grown (dynamic, up to 32 MiB): a fixed threshold returns them to the system.
     variants.append(

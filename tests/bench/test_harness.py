@@ -18,6 +18,7 @@ METRICS = (
     "bytes_read",
     "bytes_written",
     "peak_rss_bytes",
+    "peak_pss_bytes",
     "peak_scratch_bytes",
     "fetch_ratio",
     "game_wall_s",
@@ -79,4 +80,11 @@ def test_bench_writes_every_engine_and_metric(tmp_path: Path) -> None:
     assert {t["target"] for t in results["targets"]} >= {
         "bytes fetched / clip bytes (copy, GCS)",
         "wall speed-up vs seed (same run)",
+        "CPU vs ffmpeg/clip over HTTP (same run)",
     }
+    # the scaling pair: the local engine on every CPU and pinned to one, and its efficiency
+    locals_ = [e for e in results["engines"] if e["kind"] == "copy-local"]
+    assert sorted(e["knobs"].get("cpus", 0) for e in locals_) == [0, 1]
+    if (os.cpu_count() or 1) > 1:
+        assert 0 < results["parallel_efficiency"] <= 1
+        assert any(t["target"].startswith("wall on ") for t in results["targets"])
