@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from playclips.clipping.game import Job, NoEvents, run_game
 from playclips.config import Settings
 from playclips.plays import LocalPlaysFile
@@ -108,7 +110,10 @@ def _crashing_job(settings: Settings, events: Any, stop: Any, plays: Any) -> Job
     )
 
 
-def test_a_worker_that_dies_fails_its_angle_and_the_others_finish(tmp_path: Path) -> None:
+@pytest.mark.parametrize("per_process", [1, 2])
+def test_a_worker_that_dies_fails_its_angle_and_the_others_finish(
+    tmp_path: Path, per_process: int
+) -> None:
     plays = _game(tmp_path)
     settings = Settings(
         plays=str(plays),
@@ -119,7 +124,7 @@ def test_a_worker_that_dies_fails_its_angle_and_the_others_finish(tmp_path: Path
     )
     stop = multiprocessing.get_context("spawn").Event()
     job = _crashing_job(settings, NoEvents(), stop, LocalPlaysFile(str(plays)))
-    with AngleProcesses(_crashing_job, settings, NoEvents(), stop, 3) as pool:
+    with AngleProcesses(_crashing_job, settings, NoEvents(), stop, 3, per_process) as pool:
         job.angle_pool = pool
         report = run_game("g1", job)
         by_angle = {a.angle: a for a in report.angles}

@@ -31,14 +31,14 @@ from .job import AngleResult, Events, Job, NoEvents
 from .store import META_FACTS, META_GENERATION, META_SPEC, made_with, record
 from .videos import AngleFailed, GameVideos, game_videos
 
-__all__ = ["Events", "Job", "NoEvents", "run_angle_alone", "run_game"]
+__all__ = ["Events", "Job", "NoEvents", "run_angle_alone", "run_game", "storage_retries"]
 
 
 def run_game(game_id: str, job: Job) -> GameReport:
     """Clip one game; never raises for bad input: the report says what went wrong."""
     started = time.monotonic()
     report = GameReport(run_id=job.run_id, game_id=str(game_id))
-    report.storage_retries = -_storage_retries(job)  # made the game's count in _finish
+    report.storage_retries = -storage_retries(job)  # made the game's count in _finish
     try:
         check_id("game", game_id)
         game = job.plays.load_game(game_id)
@@ -97,12 +97,14 @@ def _run_angles(
     job = work.job
     by_angle = {a: [s for s in specs if s.angle == a] for a in videos.angles}
     with ThreadPoolExecutor(max_workers=max(1, job.angles_in_flight)) as pool:
-        futures = [
-            job.angle_pool.submit(game, angle, by_angle[angle], videos, work.tiles)
-            if job.angle_pool is not None and job.mode == "copy"
-            else pool.submit(AngleRun(game, angle, by_angle[angle], videos, work).run)
-            for angle in videos.angles
-        ]
+        if job.angle_pool is not None and job.mode == "copy":
+            angles = [(a, by_angle[a]) for a in videos.angles]
+            futures = job.angle_pool.submit_all(game, angles, videos, work.tiles)
+        else:
+            futures = [
+                pool.submit(AngleRun(game, angle, by_angle[angle], videos, work).run)
+                for angle in videos.angles
+            ]
         for future in futures:
             yield future.result()
 
@@ -225,13 +227,13 @@ def _status(report: GameReport, job: Job) -> str:
 
 def _finish(report: GameReport, job: Job, started: float, write: bool = True) -> GameReport:
     report.seconds = round(time.monotonic() - started, 3)
-    report.storage_retries += _storage_retries(job)
+    report.storage_retries += storage_retries(job)
     if write:
         write_report(report, job.out, job.run_id)
     return report
 
 
-def _storage_retries(job: Job) -> int:
+def storage_retries(job: Job) -> int:
     """Retries counted so far by the job's storage roots (those that count them: GCS), and by
     the angle pool's processes."""
     roots = {id(s): s for s in (job.videos, job.out)}.values()
@@ -241,11 +243,9 @@ def _storage_retries(job: Job) -> int:
 
 def run_angle_alone(
     game: Game, angle: str, specs: list[ClipSpec], videos: GameVideos, job: Job
-) -> tuple[AngleOutcome, Tiles, int]:
-    """One angle of a game, run on its own (in an angle pool's process): its outcome, its
-    clips' thumbnails, and the storage retries it took."""
-    before = _storage_retries(job)
+) -> tuple[AngleOutcome, Tiles]:
+    """One angle of a game, run on its own (in an angle pool's process): its outcome and its
+    clips' thumbnails."""
     with GameWork(job) as work:
         run = AngleRun(game, angle, specs, videos, work).run()
-    outcome = AngleOutcome(run.report, run.records, run.issues)
-    return outcome, work.tiles, _storage_retries(job) - before
+    return AngleOutcome(run.report, run.records, run.issues), work.tiles

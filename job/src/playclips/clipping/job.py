@@ -54,10 +54,11 @@ class AnglePool(Protocol):
 
     storage_retries: int  # storage retries counted where the angles ran
 
-    def submit(
-        self, game: Game, angle: str, specs: list[ClipSpec], videos: Any, tiles: Tiles
-    ) -> Future[AngleResult]:
-        """Run game.run_angle_alone there; the angle's thumbnails are added to `tiles`."""
+    def submit_all(
+        self, game: Game, angles: list[tuple[str, list[ClipSpec]]], videos: Any, tiles: Tiles
+    ) -> list[Future[AngleResult]]:
+        """Run each (angle, clip specs) with game.run_angle_alone there, a future each in
+        the same order; the angles' thumbnails are added to `tiles`."""
         ...
 
 

@@ -31,12 +31,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..clipping.angle import AngleIssues, AngleOutcome
-from ..clipping.game import run_angle_alone
+from ..clipping.game import run_angle_alone, storage_retries
 from ..clipping.job import Events, Job
 from ..clipping.videos import GameVideos
 from ..model import ClipSpec, Game
@@ -52,11 +52,18 @@ class AngleProcesses:
     """A pool of worker processes that cut angles (clipping.job.AnglePool)."""
 
     def __init__(
-        self, make_job: JobFactory, settings: Any, events: Events, stop: Any, processes: int
+        self,
+        make_job: JobFactory,
+        settings: Any,
+        events: Events,
+        stop: Any,
+        processes: int,
+        angles_per_process: int = 1,
     ) -> None:
         self._ctx = multiprocessing.get_context("spawn")
         self._make_job, self._settings, self._stop = make_job, settings, stop
         self._processes = max(1, processes)
+        self._per_process = max(1, angles_per_process)
         self._events = events
         self._queue = self._ctx.SimpleQueue()
         self._ends: dict[int, threading.Event] = {}
@@ -67,13 +74,73 @@ class AngleProcesses:
         self._forwarder.start()
         self.storage_retries = 0
 
-    def submit(
-        self, game: Game, angle: str, specs: list[ClipSpec], videos: GameVideos, tiles: Tiles
-    ) -> Future[AngleOutcome]:
-        result: Future[AngleOutcome] = Future()
+    def submit_all(
+        self,
+        game: Game,
+        angles: list[tuple[str, list[ClipSpec]]],
+        videos: GameVideos,
+        tiles: Tiles,
+    ) -> list[Future[AngleOutcome]]:
+        """Run the game's angles, `angles_per_process` at a time in each worker (in its
+        threads: a worker waiting on a request lets another angle cut); one future each."""
         shell = dataclasses.replace(videos, root=None)  # the worker uses its own video root
-        self._start(result, (game, angle, specs, shell), tiles, alone=False)
-        return result
+        results: list[Future[AngleOutcome]] = [Future() for _ in angles]
+        for i in range(0, len(angles), self._per_process):
+            group = [(game, a, specs, shell) for a, specs in angles[i : i + self._per_process]]
+            self._start_group(results[i : i + self._per_process], group, tiles)
+        return results
+
+    def _start_group(
+        self, results: list[Future[AngleOutcome]], group: list[tuple[Any, ...]], tiles: Tiles
+    ) -> None:
+        token = next(self._tokens)
+        self._ends[token] = threading.Event()
+        try:
+            cut = self._shared_pool().submit(_cut_angles, group, token)
+        except BrokenProcessPool:
+            cut = Future()
+            cut.set_exception(BrokenProcessPool("the pool had stopped"))
+        cut.add_done_callback(lambda f: self._settle_group(f, results, group, tiles, token))
+
+    def _settle_group(
+        self,
+        cut: Future[Any],
+        results: list[Future[AngleOutcome]],
+        group: list[tuple[Any, ...]],
+        tiles: Tiles,
+        token: int,
+    ) -> None:
+        if isinstance(cut.exception(), BrokenProcessPool):
+            del self._ends[token]
+            with self._lock:  # the next game starts a new pool
+                self._pool = None
+            for result, work in zip(results, group, strict=True):
+                if self._stop.is_set():
+                    result.set_result(_died(work[1], len(work[2]), True))
+                else:  # each angle again, alone, in a process of its own
+                    self._start(result, work, tiles)
+            return
+        self._settle_all(cut, results, tiles, token)
+
+    def _settle_all(
+        self, cut: Future[Any], results: list[Future[AngleOutcome]], tiles: Tiles, token: int
+    ) -> None:
+        ended = self._ends[token]
+        try:
+            done = cut.result()
+        except BaseException as exc:  # as from a thread: the game's own handler reports it
+            del self._ends[token]
+            for result in results:
+                result.set_exception(exc)
+            return
+        ended.wait(timeout=30)  # the angles' progress events are shown first
+        del self._ends[token]
+        outcomes, retries = done
+        with self._lock:
+            self.storage_retries += retries
+        for result, (outcome, angle_tiles) in zip(results, outcomes, strict=True):
+            tiles.merge(angle_tiles)
+            result.set_result(outcome)
 
     def close(self) -> None:
         with self._lock:
@@ -89,20 +156,18 @@ class AngleProcesses:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(
-        self, result: Future[AngleOutcome], work: tuple[Any, ...], tiles: Tiles, alone: bool
-    ) -> None:
+    def _start(self, result: Future[AngleOutcome], work: tuple[Any, ...], tiles: Tiles) -> None:
+        """One angle in a new process of its own (a second try after a worker died)."""
         token = next(self._tokens)
         self._ends[token] = threading.Event()
-        pool = self._new_pool(1) if alone else self._shared_pool()
+        pool = self._new_pool(1)
         try:
-            cut = pool.submit(_cut_angle, *work, token)
+            cut = pool.submit(_cut_angles, [work], token)
         except BrokenProcessPool:
             cut = Future()
             cut.set_exception(BrokenProcessPool("the pool had stopped"))
-        if alone:
-            cut.add_done_callback(lambda f: pool.shutdown(wait=False))
-        cut.add_done_callback(lambda f: self._settle(f, result, work, tiles, token, alone))
+        cut.add_done_callback(lambda f: pool.shutdown(wait=False))
+        cut.add_done_callback(lambda f: self._settle(f, result, work, tiles, token))
 
     def _shared_pool(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -125,31 +190,12 @@ class AngleProcesses:
         work: tuple[Any, ...],
         tiles: Tiles,
         token: int,
-        alone: bool,
     ) -> None:
-        ended = self._ends[token]
-        try:
-            outcome, angle_tiles, retries = cut.result()
-        except BrokenProcessPool:
+        if isinstance(cut.exception(), BrokenProcessPool):  # it killed its own process again
             del self._ends[token]
-            if not alone:
-                with self._lock:  # the next angle starts a new pool
-                    self._pool = None
-            if alone or self._stop.is_set():
-                result.set_result(_died(work[1], len(work[2]), self._stop.is_set()))
-            else:
-                self._start(result, work, tiles, alone=True)
+            result.set_result(_died(work[1], len(work[2]), self._stop.is_set()))
             return
-        except BaseException as exc:  # as from a thread: the game's own handler reports it
-            del self._ends[token]
-            result.set_exception(exc)
-            return
-        ended.wait(timeout=30)  # the angle's progress events are shown first
-        del self._ends[token]
-        tiles.merge(angle_tiles)
-        with self._lock:
-            self.storage_retries += retries
-        result.set_result(outcome)
+        self._settle_all(cut, [result], tiles, token)
 
     def _forward(self) -> None:
         while (item := self._queue.get()) is not None:
@@ -220,12 +266,27 @@ def _watch(parent: int) -> None:
     os._exit(1)
 
 
-def _cut_angle(
-    game: Game, angle: str, specs: list[ClipSpec], shell: GameVideos, token: int
-) -> tuple[AngleOutcome, Tiles, int]:
-    assert _job is not None
+def _cut_angles(
+    group: list[tuple[Game, str, list[ClipSpec], GameVideos]], token: int
+) -> tuple[list[tuple[AngleOutcome, Tiles]], int]:
+    """Cut a group of a game's angles at once, in threads of this worker; with the storage
+    retries they took."""
+    job = _job
+    assert job is not None
+    before = storage_retries(job)
     try:
-        videos = dataclasses.replace(shell, root=_job.videos)
-        return run_angle_alone(game, angle, specs, videos, _job)
+        with ThreadPoolExecutor(max_workers=len(group)) as threads:
+            futures = [
+                threads.submit(
+                    run_angle_alone,
+                    game,
+                    angle,
+                    specs,
+                    dataclasses.replace(shell, root=job.videos),
+                    job,
+                )
+                for game, angle, specs, shell in group
+            ]
+            return [f.result() for f in futures], storage_retries(job) - before
     finally:
         _queue.put(("_end", token))

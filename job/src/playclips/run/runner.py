@@ -195,8 +195,9 @@ def _run_here(
             display.game_done(r)
         return reports
     processes = angle_processes(settings)
-    if processes > 1:
-        job.angle_pool = AngleProcesses(build_job, settings, display, stop, processes)
+    if processes > 1:  # each worker keeps its share of the angles in flight open at once
+        share = -(-settings.angles_in_flight // processes)
+        job.angle_pool = AngleProcesses(build_job, settings, display, stop, processes, share)
     try:
         return _run_each(settings, games, display, stop, job)
     finally:
