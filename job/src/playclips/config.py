@@ -61,8 +61,8 @@ SETTINGS: dict[str, Setting] = {
     "angle_processes": Setting(
         "--angle-processes",
         "PLAYCLIPS_ANGLE_PROCESSES",
-        "Processes that cut a game's angles in copy mode, one angle each at a time (0: one per "
-        "available CPU, at most --angles-in-flight; 1: angles in threads of this process). "
+        "Processes that cut a game's angles in copy mode, sharing the angles in flight (0: one "
+        "per available CPU, at most --angles-in-flight; 1: angles in threads of this process). "
         "Used when games run one at a time (--workers 1).",
         0,
     ),

@@ -2,23 +2,25 @@
 
 Cutting is Python work per packet and holds the interpreter lock: angles in threads of one
 process share one core, however many the task has (a 4-angle game took the same wall time on
-one core and on two). In copy mode the runner therefore hands each angle to one of N worker
-processes (`--angle-processes`; 0 = one per available CPU, at most `--angles-in-flight`).
+one core and on two). In copy mode the runner therefore hands a game's angles to N worker
+processes (`--angle-processes`; 0 = one per available CPU, at most `--angles-in-flight`), each
+cutting its share of the angles in flight at once, in threads: while one angle waits on a
+request another cuts, so a 2-CPU task still keeps four angles in flight.
 
 - Each worker is started once per run (spawn: no thread or lock of the parent is inherited),
-  opens its own storage clients from the run's settings, and cuts one angle at a time with
-  clipping.game.run_angle_alone: ranged reads, cut, thumbnail, create-only put, exactly as in a
-  thread.
-- Progress events travel back through a queue; an angle's result (report, manifest records,
-  issues, thumbnails, storage retries) through its future. The parent still plans the game
-  and writes its manifest, contact sheet and report.
+  opens its own storage clients from the run's settings, and cuts each angle with
+  clipping.game.run_angle_alone: ranged reads, cut, thumbnail, create-only put, exactly as in
+  a thread of the parent.
+- Progress events travel back through a queue; the angles' results (reports, manifest
+  records, issues, thumbnails, storage retries) through futures. The parent still plans the
+  game and writes its manifest, contact sheet and report.
 - On SIGTERM the parent sets the run's stop event, which the workers share: no new clip is
   started and the clips in flight finish, as with threads.
 - A worker that dies (killed for memory, a crash inside a decoder) takes the pool down, and
   every angle in flight there with it. Each such angle is run again in a new process of its
-  own: the angles that were only in the way finish (the clips they had made are
-  kept and skipped), and an angle that kills its worker again fails with a one-line reason.
-  The next game starts a new pool.
+  own: the angles that were only in the way finish (the clips they had made are kept and
+  skipped), and an angle that kills its worker again fails with a one-line reason. The next
+  game starts a new pool.
 """
 
 from __future__ import annotations
