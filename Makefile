@@ -42,13 +42,13 @@ demo: $(VENV_STAMP) ## Make a sample game and clip it locally into ./demo-out.
 	$(BIN)/playclips demo --out demo-out
 
 test: $(VENV_STAMP) $(TEST_PREREQS) ## Run the whole suite (lint included).
-	$(BIN)/ruff check --config job/pyproject.toml job tests $(wildcard bench)
+	$(BIN)/ruff check --config job/pyproject.toml job tests scripts $(wildcard bench)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 lint: $(VENV_STAMP) ## ruff check and format check.
-	$(BIN)/ruff check --config job/pyproject.toml job tests $(wildcard bench)
-	$(BIN)/ruff format --config job/pyproject.toml --check job tests $(wildcard bench)
+	$(BIN)/ruff check --config job/pyproject.toml job tests scripts $(wildcard bench)
+	$(BIN)/ruff format --config job/pyproject.toml --check job tests scripts $(wildcard bench)
 
 fmt: $(VENV_STAMP) ## Format the Python code.
-	$(BIN)/ruff format --config job/pyproject.toml job tests $(wildcard bench)
-	$(BIN)/ruff check --config job/pyproject.toml --fix job tests $(wildcard bench)
+	$(BIN)/ruff format --config job/pyproject.toml job tests scripts $(wildcard bench)
+	$(BIN)/ruff check --config job/pyproject.toml --fix job tests scripts $(wildcard bench)
