@@ -82,27 +82,32 @@ def test_processes_make_the_same_clips_manifest_and_sheet_as_threads(tmp_path: P
     assert sum(k.endswith(".mp4") for k in made[3]) == 18
 
 
-# --- a worker that dies -------------------------------------------------------------------
+# --- a worker that dies ------------------------------------------------------------------
 
 
-class _Crashing(LocalStorage):
-    """Kills the process that opens the video of angle `crash` (a decoder crash, an OOM kill)."""
+class _Trapped(LocalStorage):
+    """A folder whose video for one angle is a trap, as `settings.extra` says:
+    {"crash": ANGLE} kills the process that opens it (a decoder crash, an OOM kill);
+    {"pid_file": PATH} notes that process's pid in PATH, then hangs there."""
 
-    def __init__(self, root: str, crash: str) -> None:
+    def __init__(self, root: str, trap: dict[str, object]) -> None:
         super().__init__(root)
-        self.crash = crash
+        self.trap = trap
 
     def open_read(self, key: str, *args: Any, **kwargs: Any) -> Any:
-        if key.rpartition("/")[2].startswith(self.crash):
+        if "pid_file" in self.trap:
+            Path(str(self.trap["pid_file"])).write_text(str(os.getpid()))
+            time.sleep(120)
+        elif key.rpartition("/")[2].startswith(str(self.trap["crash"])):
             os._exit(9)
         return super().open_read(key, *args, **kwargs)
 
 
-def _crashing_job(settings: Settings, events: Any, stop: Any, plays: Any) -> Job:
+def _trapped_job(settings: Settings, events: Any, stop: Any, plays: Any) -> Job:
     """The job a worker builds (module level, so a spawned worker can import it)."""
     return Job(
         plays=plays,
-        videos=_Crashing(settings.videos, str(settings.extra["crash"])),
+        videos=_Trapped(settings.videos, settings.extra),
         out=LocalStorage(settings.out),
         run_id=settings.run_id,
         events=events,
@@ -123,8 +128,8 @@ def test_a_worker_that_dies_fails_its_angle_and_the_others_finish(
         extra={"crash": "NEAR_LEFT"},
     )
     stop = multiprocessing.get_context("spawn").Event()
-    job = _crashing_job(settings, NoEvents(), stop, LocalPlaysFile(str(plays)))
-    with AngleProcesses(_crashing_job, settings, NoEvents(), stop, 3, per_process) as pool:
+    job = _trapped_job(settings, NoEvents(), stop, LocalPlaysFile(str(plays)))
+    with AngleProcesses(_trapped_job, settings, NoEvents(), stop, 3, per_process) as pool:
         job.angle_pool = pool
         report = run_game("g1", job)
         by_angle = {a.angle: a for a in report.angles}
@@ -146,31 +151,7 @@ def test_a_worker_that_dies_fails_its_angle_and_the_others_finish(
         assert (second.status, second.clips_made) == ("ok", 1)
 
 
-# --- a parent killed outright ---------------------------------------------------------------
-
-
-class _Blocking(LocalStorage):
-    """Notes the pid of the process that opens a video, then hangs there."""
-
-    def __init__(self, root: str, pid_file: str) -> None:
-        super().__init__(root)
-        self.pid_file = pid_file
-
-    def open_read(self, key: str, *args: Any, **kwargs: Any) -> Any:
-        Path(self.pid_file).write_text(str(os.getpid()))
-        time.sleep(120)
-        return super().open_read(key, *args, **kwargs)
-
-
-def _blocking_job(settings: Settings, events: Any, stop: Any, plays: Any) -> Job:
-    return Job(
-        plays=plays,
-        videos=_Blocking(settings.videos, str(settings.extra["pid_file"])),
-        out=LocalStorage(settings.out),
-        run_id=settings.run_id,
-        events=events,
-        stop=stop,
-    )
+# --- a parent killed outright ------------------------------------------------------------
 
 
 _PARENT = """
@@ -179,15 +160,15 @@ from playclips.clipping.game import NoEvents, run_game
 from playclips.config import Settings
 from playclips.plays import LocalPlaysFile
 from playclips.run.angle_pool import AngleProcesses
-from tests.run.test_angle_pool import _blocking_job
+from tests.run.test_angle_pool import _trapped_job
 
 if __name__ == "__main__":
     plays, videos, out, pid_file = sys.argv[1:]
     settings = Settings(plays=plays, videos=videos, out=out, run_id="r1",
                         extra={"pid_file": pid_file})
     stop = multiprocessing.get_context("spawn").Event()
-    job = _blocking_job(settings, NoEvents(), stop, LocalPlaysFile(plays))
-    job.angle_pool = AngleProcesses(_blocking_job, settings, NoEvents(), stop, 2)
+    job = _trapped_job(settings, NoEvents(), stop, LocalPlaysFile(plays))
+    job.angle_pool = AngleProcesses(_trapped_job, settings, NoEvents(), stop, 2)
     run_game("g1", job)
 """
 

@@ -93,36 +93,47 @@ class AngleProcesses:
         return results
 
     def _start_group(
-        self, results: list[Future[AngleOutcome]], group: list[tuple[Any, ...]], tiles: Tiles
+        self,
+        results: list[Future[AngleOutcome]],
+        group: list[tuple[Any, ...]],
+        tiles: Tiles,
+        alone: bool = False,
     ) -> None:
+        """Cut `group` in the shared pool, or (`alone`: a second try after a worker died) in
+        a one-process pool of its own."""
         token = next(self._tokens)
         self._ends[token] = threading.Event()
+        pool = self._new_pool(1) if alone else self._shared_pool()
         try:
-            cut = self._shared_pool().submit(_cut_angles, group, token)
+            cut = pool.submit(_cut_angles, group, token)
         except BrokenProcessPool:
             cut = Future()
             cut.set_exception(BrokenProcessPool("the pool had stopped"))
-        cut.add_done_callback(lambda f: self._settle_group(f, results, group, tiles, token))
+        if alone:
+            cut.add_done_callback(lambda f: pool.shutdown(wait=False))
+        cut.add_done_callback(lambda f: self._settle(f, results, group, tiles, token, alone))
 
-    def _settle_group(
+    def _settle(
         self,
         cut: Future[Any],
         results: list[Future[AngleOutcome]],
         group: list[tuple[Any, ...]],
         tiles: Tiles,
         token: int,
+        alone: bool,
     ) -> None:
-        if isinstance(cut.exception(), BrokenProcessPool):
-            del self._ends[token]
+        if not isinstance(cut.exception(), BrokenProcessPool):
+            self._settle_all(cut, results, tiles, token)
+            return
+        del self._ends[token]
+        if not alone:
             with self._lock:  # the next game starts a new pool
                 self._pool = None
-            for result, work in zip(results, group, strict=True):
-                if self._stop.is_set():
-                    result.set_result(_died(work[1], len(work[2]), True))
-                else:  # each angle again, alone, in a process of its own
-                    self._start(result, work, tiles)
-            return
-        self._settle_all(cut, results, tiles, token)
+        for result, work in zip(results, group, strict=True):
+            if alone or self._stop.is_set():  # it killed its own process again, or stopping
+                result.set_result(_died(work[1], len(work[2]), self._stop.is_set()))
+            else:  # each angle again, alone, in a process of its own
+                self._start_group([result], [work], tiles, alone=True)
 
     def _settle_all(
         self, cut: Future[Any], results: list[Future[AngleOutcome]], tiles: Tiles, token: int
@@ -158,19 +169,6 @@ class AngleProcesses:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(self, result: Future[AngleOutcome], work: tuple[Any, ...], tiles: Tiles) -> None:
-        """One angle in a new process of its own (a second try after a worker died)."""
-        token = next(self._tokens)
-        self._ends[token] = threading.Event()
-        pool = self._new_pool(1)
-        try:
-            cut = pool.submit(_cut_angles, [work], token)
-        except BrokenProcessPool:
-            cut = Future()
-            cut.set_exception(BrokenProcessPool("the pool had stopped"))
-        cut.add_done_callback(lambda f: pool.shutdown(wait=False))
-        cut.add_done_callback(lambda f: self._settle(f, result, work, tiles, token))
-
     def _shared_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
@@ -184,20 +182,6 @@ class AngleProcesses:
             initializer=_worker_init,
             initargs=(self._make_job, self._settings, self._queue, self._stop),
         )
-
-    def _settle(
-        self,
-        cut: Future[Any],
-        result: Future[AngleOutcome],
-        work: tuple[Any, ...],
-        tiles: Tiles,
-        token: int,
-    ) -> None:
-        if isinstance(cut.exception(), BrokenProcessPool):  # it killed its own process again
-            del self._ends[token]
-            result.set_result(_died(work[1], len(work[2]), self._stop.is_set()))
-            return
-        self._settle_all(cut, [result], tiles, token)
 
     def _forward(self) -> None:
         while (item := self._queue.get()) is not None:
